@@ -1,0 +1,3 @@
+from .deblur_data_sample import DeblurDataSample
+
+__all__ = ['DeblurDataSample']
