@@ -1,0 +1,3 @@
+from .fpn_head import FPNHead
+
+__all__ = ['FPNHead']

@@ -1,0 +1,158 @@
+"""Layers shared by the PatchGAN-style discriminators.
+
+Every discriminator of DeblurGAN-v2 is a chain of 4x4 convolutions, each
+followed by a norm and a LeakyReLU(0.2), ending with a 4x4 convolution to one
+channel. These helpers return plain lists of modules so that a discriminator
+can lay them out flat in one ``nn.Sequential`` and keep the official indices
+(``model.0``, ``model.2``, ...) in its parameter names.
+"""
+import torch.nn as nn
+
+NORM_TYPES = ('instance', 'batch', 'none')
+KERNEL_SIZE = 4
+# The official code pads with ceil((4 - 1) / 2) = 2, one more than 'same'
+# would need: every stride-1 convolution grows the map by one pixel.
+PADDING = 2
+MAX_CHANNEL_MULTIPLIER = 8
+
+
+def check_norm(norm, arg_name='norm'):
+    """Raise a ValueError naming ``arg_name`` unless ``norm`` is known."""
+    if norm not in NORM_TYPES:
+        raise ValueError(
+            f'{arg_name} must be one of {NORM_TYPES}, got {norm!r}')
+
+
+def check_positive_int(value, arg_name):
+    """Raise a ValueError naming ``arg_name`` unless ``value`` is an int >= 1.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f'{arg_name} must be a positive integer, got {value!r}')
+
+
+def build_discriminator_norm(norm, channels):
+    """The norm layer of a discriminator block.
+
+    Plain torch layers, as the official code: unlike the generator's norms,
+    a discriminator is only ever run in train mode.
+
+    Args:
+        norm (str): ``'instance'`` (``InstanceNorm2d(affine=False,
+            track_running_stats=True)``: running buffers, no weights),
+            ``'batch'`` (``BatchNorm2d`` with affine weights) or ``'none'``
+            (an ``nn.Identity``, which keeps the indices of the layers after
+            it the same as with a norm).
+        channels (int): Number of channels.
+    """
+    check_norm(norm)
+    if norm == 'instance':
+        return nn.InstanceNorm2d(
+            channels, affine=False, track_running_stats=True)
+    if norm == 'batch':
+        return nn.BatchNorm2d(channels)
+    return nn.Identity()
+
+
+def conv_norm_act(in_channels, out_channels, stride, norm):
+    """``[conv4x4, norm, LeakyReLU(0.2)]``.
+
+    The convolution has a bias unless a batch norm follows it (the official
+    ``use_bias = norm_layer == InstanceNorm2d``; with no norm at all nothing
+    would make up for a missing bias, so ``'none'`` keeps it too).
+    """
+    return [
+        nn.Conv2d(
+            in_channels,
+            out_channels,
+            KERNEL_SIZE,
+            stride=stride,
+            padding=PADDING,
+            bias=norm != 'batch'),
+        build_discriminator_norm(norm, out_channels),
+        nn.LeakyReLU(0.2, inplace=True)
+    ]
+
+
+def stage_channels(base_channels, index):
+    """Output channels of the ``index``-th 4x4 convolution (0-based).
+
+    ``base_channels * min(2 ** index, 8)``: 64, 128, 256, 512, 512, ...
+    """
+    return base_channels * min(2**index, MAX_CHANNEL_MULTIPLIER)
+
+
+def downsampling_layers(in_channels, base_channels, start, stop, norm):
+    """Stride-2 blocks number ``start + 1`` to ``stop`` of the trunk.
+
+    The first block of a trunk (``start == 0``) has no norm and always a
+    bias, as in the official code.
+
+    Args:
+        in_channels (int): Channels of the images (used when ``start == 0``).
+        base_channels (int): Channels of the first block.
+        start (int): Number of downsamplings already applied to the input.
+        stop (int): Number of downsamplings applied to the output.
+        norm (str): See :func:`build_discriminator_norm`.
+
+    Returns:
+        list[nn.Module]: Each block maps ``(N, C, H, W)`` to
+        ``(N, C', H // 2 + 1, W // 2 + 1)``.
+    """
+    layers = []
+    for index in range(start, stop):
+        if index == 0:
+            layers += [
+                nn.Conv2d(
+                    in_channels,
+                    base_channels,
+                    KERNEL_SIZE,
+                    stride=2,
+                    padding=PADDING),
+                nn.LeakyReLU(0.2, inplace=True)
+            ]
+        else:
+            layers += conv_norm_act(
+                stage_channels(base_channels, index - 1),
+                stage_channels(base_channels, index), 2, norm)
+    return layers
+
+
+def prediction_tail(base_channels, depth, norm):
+    """The two stride-1 convolutions that end a trunk of ``depth`` blocks.
+
+    ``conv4x4 -> norm -> LeakyReLU -> conv4x4 to 1 channel`` (no sigmoid:
+    the losses take logits). Each convolution grows the map by one pixel.
+    """
+    channels = stage_channels(base_channels, depth)
+    return conv_norm_act(
+        stage_channels(base_channels, depth - 1), channels, 1, norm) + [
+            nn.Conv2d(
+                channels, 1, KERNEL_SIZE, stride=1, padding=PADDING)
+        ]
+
+
+def receptive_field(modules):
+    """Receptive field, in input pixels, of a chain of layers.
+
+    Only convolutions and poolings count; element-wise layers (norms,
+    activations) do not change it. Instance and batch norms mix whole maps,
+    so this is the field of the convolutions alone.
+
+    Args:
+        modules (Iterable[nn.Module]): The chain, in order; nested modules
+            are walked with ``.modules()``.
+    """
+    field, jump = 1, 1
+    for module in modules:
+        for layer in module.modules():
+            if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+                kernel = _first(layer.kernel_size)
+                dilation = _first(getattr(layer, 'dilation', 1))
+                field += (kernel - 1) * dilation * jump
+                jump *= _first(layer.stride)
+    return field
+
+
+def _first(value):
+    return value[0] if isinstance(value, tuple) else value

@@ -1,0 +1,215 @@
+"""The content loss of DeblurGAN-v2: VGG19 features plus pixel MSE."""
+import os
+import os.path as osp
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from deblurkit.registry import LOSSES
+from .base_content_loss import check_same_shape
+
+VGG19_URL = 'https://download.pytorch.org/models/vgg19-dcbb9e9d.pth'
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+# torchvision's VGG19 ("E") features: output channels of each 3x3 conv (each
+# followed by a ReLU), 'M' for a 2x2 max pooling.
+VGG19_LAYOUT = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512,
+                512, 512, 'M', 512, 512, 512, 512, 'M')
+NUM_VGG19_FEATURES = 37
+
+
+def vgg19_features(last_layer):
+    """torchvision's ``vgg19().features[:last_layer + 1]``, built alone.
+
+    Same layers, indices and initialisation as torchvision, so its
+    ``features.*`` weights load, without allocating the 120M parameters of
+    the classifier.
+    """
+    layers = []
+    in_channels = 3
+    for spec in VGG19_LAYOUT:
+        if spec == 'M':
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        else:
+            conv = nn.Conv2d(in_channels, spec, kernel_size=3, padding=1)
+            nn.init.kaiming_normal_(
+                conv.weight, mode='fan_out', nonlinearity='relu')
+            nn.init.zeros_(conv.bias)
+            layers += [conv, nn.ReLU(inplace=True)]
+            in_channels = spec
+    return nn.Sequential(*layers[:last_layer + 1])
+
+
+def vgg19_cache_path():
+    """Where torch hub keeps torchvision's VGG19 ImageNet weights."""
+    return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(VGG19_URL))
+
+
+def load_vgg19_weights(features, path, pretrained_arg):
+    """Load the VGG19 weights in the file ``path`` into ``features``.
+
+    Accepts torchvision's VGG19 state dict (``features.N.weight``, the
+    classifier is ignored), the same under ``state_dict`` or with a
+    ``module.`` prefix, or the features alone (``N.weight``).
+
+    Args:
+        features (nn.Sequential): From :func:`vgg19_features`.
+        path (str): The file.
+        pretrained_arg (str): How the user gave the file, for errors.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'PerceptualLoss: {pretrained_arg} names {path!r}, which is not '
+            'a file. Pass the path of a torchvision VGG19 state dict (e.g. '
+            f'{VGG19_URL}), pretrained=True for the torch hub cache, or '
+            'pretrained=False for random VGG weights.')
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get('state_dict'), dict):
+        state = state['state_dict']
+    if not isinstance(state, dict):
+        raise RuntimeError(f'PerceptualLoss: {path!r} ({pretrained_arg}) does '
+                           'not hold a state dict but a '
+                           f'{type(state).__name__}.')
+    state = {key.removeprefix('module.'): value for key, value in state.items()}
+    prefix = 'features.' if any(
+        key.startswith('features.') for key in state) else ''
+    wanted = features.state_dict().keys()
+    missing = [prefix + key for key in wanted if prefix + key not in state]
+    if missing:
+        raise RuntimeError(
+            f'PerceptualLoss: {path!r} ({pretrained_arg}) lacks the VGG19 '
+            f'weights {missing[:4]}{" ..." if len(missing) > 4 else ""}; it '
+            'must be a torchvision vgg19 state dict (keys features.N.weight '
+            'and features.N.bias).')
+    try:
+        features.load_state_dict({key: state[prefix + key] for key in wanted})
+    except RuntimeError as error:
+        raise RuntimeError(
+            f'PerceptualLoss: the weights in {path!r} ({pretrained_arg}) do '
+            f'not fit torchvision\'s VGG19: {error}') from error
+
+
+@LOSSES.register_module()
+class PerceptualLoss(nn.Module):
+    """DeblurGAN-v2's content loss: VGG19 feature MSE plus pixel MSE.
+
+    ``vgg_weight * MSE(vgg(norm(p)), vgg(norm(t))) + pixel_weight * MSE(p,
+    t)``, where ``p = (pred + 1) / 2`` and ``t = (target + 1) / 2`` are the
+    images mapped to [0, 1], ``norm`` is the ImageNet normalisation and
+    ``vgg`` is torchvision's ``vgg19().features[:vgg_layer + 1]`` (by
+    default up to conv3_3, before its ReLU). The target's features carry no
+    gradient.
+
+    The VGG is frozen, always in eval mode and kept out of the module tree:
+    it is not in ``state_dict()`` (checkpoints stay small and load without
+    it), not in ``parameters()`` and not touched by ``init_weights``, but it
+    follows ``.to()``, ``.cuda()``, ``.half()``. Its weights come from
+    ``pretrained`` at construction. deblurkit never downloads them.
+
+    Args:
+        pretrained (bool | str): True: torchvision's ImageNet weights
+            (IMAGENET1K_V1) from the torch hub cache,
+            ``<torch.hub.get_dir()>/checkpoints/vgg19-dcbb9e9d.pth``; a
+            FileNotFoundError says how to get them when missing. A path:
+            that file. False: random weights (for tests; the feature term
+            then measures nothing perceptual). Default: True.
+        vgg_weight (float): Factor of the feature MSE. Default: 0.006.
+        pixel_weight (float): Factor of the pixel MSE on [0, 1] images.
+            Default: 0.5.
+        vgg_layer (int): Index in torchvision's ``vgg19().features`` of the
+            last layer used (inclusive). Default: 14 (conv3_3).
+
+    Shapes:
+        ``pred``, ``target``: ``(N, 3, H, W)`` RGB in [-1, 1]. Output: a
+        scalar.
+    """
+
+    def __init__(self,
+                 pretrained=True,
+                 vgg_weight=0.006,
+                 pixel_weight=0.5,
+                 vgg_layer=14):
+        super().__init__()
+        if isinstance(vgg_layer, bool) or not isinstance(
+                vgg_layer, int) or not 0 <= vgg_layer < NUM_VGG19_FEATURES:
+            raise ValueError('vgg_layer must be an index of vgg19().features '
+                             f'(0 to {NUM_VGG19_FEATURES - 1}), got '
+                             f'{vgg_layer!r}')
+        self.vgg_weight = float(vgg_weight)
+        self.pixel_weight = float(pixel_weight)
+        self.vgg_layer = vgg_layer
+        self.pretrained = pretrained
+
+        vgg = vgg19_features(vgg_layer)
+        if pretrained is True:
+            path = vgg19_cache_path()
+            # Checked before anything that could download, so an offline
+            # machine fails at once instead of hanging on the network.
+            if not osp.isfile(path):
+                raise FileNotFoundError(
+                    'PerceptualLoss(pretrained=True) needs torchvision\'s '
+                    f'ImageNet VGG19 weights at {path}, which does not '
+                    'exist (deblurkit does not download them). Either '
+                    f'download {VGG19_URL} and place it there (the torch hub '
+                    'cache; set TORCH_HOME to use <TORCH_HOME>/hub instead), '
+                    'e.g. with python -c "import torch; '
+                    f'torch.hub.load_state_dict_from_url(\'{VGG19_URL}\')" '
+                    'on a machine online; or pass '
+                    "pretrained='/path/to/vgg19-dcbb9e9d.pth'; or pass "
+                    'pretrained=False for random VGG weights (e.g. '
+                    '--cfg-options model.content_loss.pretrained=False).')
+            load_vgg19_weights(vgg, path, 'pretrained=True')
+        elif isinstance(pretrained, (str, os.PathLike)):
+            load_vgg19_weights(vgg, os.fspath(pretrained),
+                               f'pretrained={os.fspath(pretrained)!r}')
+        elif pretrained is not False:
+            raise TypeError('pretrained must be True, False or the path of a '
+                            f'VGG19 state dict, got {pretrained!r}')
+        vgg.requires_grad_(False)
+        vgg.eval()
+        # Stored around nn.Module.__setattr__ so that it is no submodule.
+        self.__dict__['_vgg'] = vgg
+
+        self.register_buffer(
+            'mean',
+            torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1),
+            persistent=False)
+        self.register_buffer(
+            'std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1),
+            persistent=False)
+
+    @property
+    def vgg(self):
+        """nn.Sequential: The frozen VGG19 feature extractor."""
+        return self._vgg
+
+    def _apply(self, fn, recurse=True):
+        # .to(), .cuda(), .half(), ... all go through _apply; the VGG is no
+        # submodule, so it has to be told here. (.train() does not reach it,
+        # which keeps it in eval mode.)
+        super()._apply(fn, recurse)
+        self._vgg._apply(fn)
+        return self
+
+    def forward(self, pred, target):
+        check_same_shape(pred, target, 'PerceptualLoss')
+        if pred.dim() != 4 or pred.size(1) != 3:
+            raise ValueError('PerceptualLoss expects RGB batches (N, 3, H, '
+                             f'W), got {tuple(pred.shape)}')
+        pred = (pred + 1) / 2
+        target = (target + 1) / 2
+        # The official code normalised only the first image of the batch
+        # (in place, so its pixel MSE saw that image normalised too); here
+        # every image is normalised and the pixel MSE uses [0, 1] images.
+        pred_features = self._vgg((pred - self.mean) / self.std)
+        with torch.no_grad():
+            target_features = self._vgg((target - self.mean) / self.std)
+        return (self.vgg_weight * F.mse_loss(pred_features, target_features)
+                + self.pixel_weight * F.mse_loss(pred, target))
+
+    def extra_repr(self):
+        return (f'pretrained={self.pretrained!r}, '
+                f'vgg_weight={self.vgg_weight}, '
+                f'pixel_weight={self.pixel_weight}, '
+                f'vgg_layer={self.vgg_layer}')
