@@ -1,0 +1,3 @@
+from .deblur_data_preprocessor import DeblurDataPreprocessor
+
+__all__ = ['DeblurDataPreprocessor']

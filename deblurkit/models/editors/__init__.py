@@ -1,0 +1,3 @@
+from .deblurganv2 import DeblurGANv2
+
+__all__ = ['DeblurGANv2']

@@ -1,0 +1,25 @@
+# RealBlur-J test set (980 pairs, JPEG-processed camera images), given by
+# the list file RealBlur_J_test_list.txt of "gt_path blur_path" lines.
+# Layout: docs/user_guides/dataset_prepare.md. Point elsewhere with
+#   --cfg-options test_dataloader.dataset.data_root=/path/to/RealBlur
+
+test_pipeline = [
+    dict(type='LoadPairedImages', keys=['img', 'gt']),
+    dict(type='PackDeblurInputs'),
+]
+
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    collate_fn=dict(type='pseudo_collate'),
+    dataset=dict(
+        type='PairedListDataset',
+        data_root='data/RealBlur',
+        ann_file='RealBlur_J_test_list.txt',
+        line_format='gt blur',
+        test_mode=True,
+        pipeline=test_pipeline))
+
+test_evaluator = [dict(type='PSNR'), dict(type='SSIM')]

@@ -1,0 +1,25 @@
+# The released schedule (REFERENCE section 5) in iterations: 200 epochs of
+# 1000 iterations, validation every epoch, Adam 1e-4 for both players,
+# constant for 50k iterations, then linear decay. The official rule,
+# lr = base - (base - 1e-7) / 200 * (epoch - 50), stops at epoch 199 far
+# above 1e-7 (a quirk we keep): at 200k iterations lr = 0.25075 * base.
+optim_wrapper = dict(
+    constructor='MultiOptimWrapperConstructor',
+    generator=dict(
+        type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)),
+    discriminator=dict(
+        type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4)))
+
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.25075,
+        by_epoch=False,
+        begin=50000,
+        end=200000)
+]
+
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=200000, val_interval=1000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')

@@ -1,0 +1,119 @@
+"""Checkpoints you can trust: safe loading and atomic saving.
+
+Loading: torch >= 2.6 loads with ``weights_only=True``, which refuses any
+pickled object that is not allowlisted; mmengine's checkpoints hold a
+``MessageHub`` whose ``HistoryBuffer`` objects carry numpy arrays, so
+mmengine 0.10.7 cannot resume. We allowlist exactly those classes (and
+nothing that can execute code) instead of loading with
+``weights_only=False``. A checkpoint that carries any other pickled object is
+refused with :class:`UnsafeCheckpointError`, before anything in it runs.
+
+Saving: mmengine writes a checkpoint straight to its final name, so a run
+killed mid-save leaves a truncated file that looks like a checkpoint. The
+local file backend registered here writes to a temporary name in the same
+folder and renames it into place, so a checkpoint is either whole or absent.
+
+Importing :mod:`deblurkit` installs both.
+"""
+import os
+import os.path as osp
+import pickle
+import tempfile
+
+import numpy as np
+import torch
+from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+def _numpy_globals():
+    core = getattr(np, '_core', None) or np.core
+    names = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray,
+             np.dtype]
+    # numpy >= 1.25 pickles dtypes through their classes.
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        names += [
+            getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')
+        ]
+    return names
+
+
+#: Everything besides tensors and plain containers that a deblurkit
+#: (mmengine) checkpoint may hold.
+SAFE_GLOBALS = [HistoryBuffer] + _numpy_globals()
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holding pickled objects outside :data:`SAFE_GLOBALS`."""
+
+
+def safe_torch_load(filename, map_location='cpu'):
+    """``torch.load`` with ``weights_only=True`` and our allowlist.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeCheckpointError: the file holds other pickled objects (it may
+            try to run code); nothing of it has been executed.
+    """
+    filename = osp.expanduser(str(filename))
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename!r} does not exist')
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(
+                filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        raise UnsafeCheckpointError(
+            f'refusing to load checkpoint {filename!r}: it holds pickled '
+            'objects that are not weights, tensors or training state '
+            f'({_short(err)}). Nothing in it was run. If you trust the file '
+            'and know what it holds, re-save its tensors with `torch.save('
+            '{"state_dict": state_dict}, path)` in a trusted environment.'
+        ) from None
+
+
+def _short(err):
+    first = str(err).strip().splitlines()
+    for line in first:
+        if 'GLOBAL' in line or 'Unsupported' in line:
+            return line.strip()
+    return first[0] if first else type(err).__name__
+
+
+@CheckpointLoader.register_scheme(prefixes='', force=True)
+def load_from_local(filename, map_location):
+    """mmengine's loader for local paths, through :func:`safe_torch_load`."""
+    return safe_torch_load(filename, map_location)
+
+
+def atomic_write(filepath, data, mode='wb', encoding=None):
+    """Write ``data`` to a temporary file beside ``filepath``, then rename."""
+    folder = osp.dirname(osp.abspath(filepath))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f'.{osp.basename(filepath)}.', suffix='.tmp', dir=folder)
+    try:
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    except BaseException:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend with all-or-nothing writes."""
+
+    def put(self, obj, filepath):
+        atomic_write(str(filepath), obj, 'wb')
+
+    def put_text(self, obj, filepath, encoding='utf-8'):
+        atomic_write(str(filepath), obj, 'w', encoding)
+
+
+register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -1,0 +1,179 @@
+"""DeblurGAN-v2 as an mmengine model: a relativistic conditional GAN."""
+import torch
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from torch.func import functional_call
+
+from deblurkit.registry import DISCRIMINATORS, LOSSES, MODELS
+from deblurkit.structures import DeblurDataSample
+from ..generators import build_part
+
+
+def unwrap(module):
+    """The module inside a DDP wrapper, or the module itself."""
+    return getattr(module, 'module', module)
+
+
+@MODELS.register_module()
+class DeblurGANv2(BaseModel):
+    """DeblurGAN-v2 (Kupyn et al., ICCV 2019).
+
+    Each training iteration runs one discriminator step on the detached
+    generator output, then one generator step on ``content + adv_lambda *
+    adversarial``, through the ``generator`` and ``discriminator`` entries of
+    an ``OptimWrapperDict`` (so AMP and gradient accumulation come from
+    mmengine's optim wrappers).
+
+    Warm-up: for the first ``warmup_iters`` iterations the generator's
+    backbone is frozen, as the official schedule does for 3 epochs. Freezing
+    is done by discarding the backbone's gradients before each optimizer step
+    rather than by ``requires_grad=False``: DDP registers its gradient hooks
+    only for parameters that require grad when it wraps the model, so a
+    backbone frozen that way would, once unfrozen, train without its
+    gradients being averaged across replicas. The optimizer never sees a
+    backbone gradient during warm-up (its Adam state starts at unfreezing,
+    as the official code's fresh optimizer does).
+
+    Args:
+        generator (dict): Any generator registered in ``MODELS``
+            (``FPNGenerator`` for the paper's).
+        discriminator (dict, optional): From ``DISCRIMINATORS``; None trains
+            the generator on the content loss alone.
+        content_loss (dict): From ``LOSSES``, called as ``loss(pred, gt)``
+            on [-1, 1] images.
+        adv_loss (dict, optional): From ``LOSSES``, with ``loss_d(D, real,
+            fake)`` and ``loss_g(D, real, fake)``.
+        adv_lambda (float): Weight of the adversarial terms of both players
+            (0.001 in the released config).
+        warmup_iters (int): Iterations with the backbone frozen.
+        data_preprocessor (dict): Defaults to ``DeblurDataPreprocessor``.
+    """
+
+    def __init__(self,
+                 generator,
+                 discriminator=None,
+                 content_loss=dict(type='PerceptualLoss'),
+                 adv_loss=dict(type='RaGANLSLoss'),
+                 adv_lambda=0.001,
+                 warmup_iters=0,
+                 data_preprocessor=dict(type='DeblurDataPreprocessor'),
+                 init_cfg=None):
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.generator = build_part(MODELS, generator, 'model.generator')
+        self.discriminator = None
+        if discriminator is not None:
+            self.discriminator = build_part(DISCRIMINATORS, discriminator,
+                                            'model.discriminator')
+        self.content_loss = build_part(LOSSES, content_loss,
+                                       'model.content_loss')
+        self.adv_loss = None
+        if self.discriminator is not None:
+            if adv_loss is None:
+                raise ValueError('model.adv_loss is needed when '
+                                 'model.discriminator is set')
+            self.adv_loss = build_part(LOSSES, adv_loss, 'model.adv_loss')
+        self.adv_lambda = adv_lambda
+        self.warmup_iters = warmup_iters
+        # Iterations seen by train_step, for use outside a Runner.
+        self._local_iter = 0
+
+    # ---------------------------------------------------------------- utils
+    @property
+    def backbone(self):
+        """The generator's backbone, or None if the generator has none."""
+        return getattr(unwrap(self.generator), 'backbone', None)
+
+    def current_iter(self):
+        hub = MessageHub.get_current_instance()
+        runner_iter = hub.get_info('iter')
+        return self._local_iter if runner_iter is None else runner_iter
+
+    def backbone_frozen(self):
+        return self.backbone is not None and \
+            self.current_iter() < self.warmup_iters
+
+    def _discriminate_frozen(self, images):
+        """D(images) with D's parameters treated as constants.
+
+        The generator's adversarial term needs gradients w.r.t. the images
+        only; running D on detached parameters keeps D's gradients for D's
+        own step and keeps D's DDP wrapper out of the generator step.
+        """
+        disc = unwrap(self.discriminator)
+        params = {
+            name: p.detach()
+            for name, p in disc.named_parameters()
+        }
+        return functional_call(disc, params, (images, ))
+
+    # ---------------------------------------------------------------- steps
+    def train_step(self, data, optim_wrapper):
+        data = self.data_preprocessor(data, True)
+        blur, sharp = data['inputs'], data['gt']
+        if sharp is None:
+            raise ValueError('training needs sharp images: every data sample '
+                             'must carry gt_img')
+        log_vars = {}
+        optim_g = optim_wrapper['generator']
+        with optim_g.optim_context(self.generator):
+            fake = self.generator(blur)
+
+        if self.discriminator is not None:
+            optim_d = optim_wrapper['discriminator']
+            with optim_d.optim_context(self.discriminator):
+                loss_d = self.adv_lambda * self.adv_loss.loss_d(
+                    self.discriminator, sharp, fake.detach())
+            optim_d.update_params(loss_d)
+            log_vars['loss_d'] = loss_d.detach()
+
+        with optim_g.optim_context(self.generator):
+            loss_content = self.content_loss(fake, sharp)
+            loss_g = loss_content
+            if self.discriminator is not None:
+                loss_adv = self.adv_loss.loss_g(self._discriminate_frozen,
+                                                sharp, fake)
+                loss_g = loss_g + self.adv_lambda * loss_adv
+                log_vars['loss_g_adv'] = loss_adv.detach()
+        log_vars['loss_content'] = loss_content.detach()
+        log_vars['loss_g'] = loss_g.detach()
+        self._update_generator(optim_g, loss_g)
+        self._local_iter += 1
+        return {k: v.item() for k, v in log_vars.items()}
+
+    def _update_generator(self, optim_g, loss):
+        # optim_wrapper.update_params, with the backbone's gradients dropped
+        # during warm-up (see the class docstring).
+        optim_g.backward(optim_g.scale_loss(loss))
+        if optim_g.should_update():
+            if self.backbone_frozen():
+                for param in self.backbone.parameters():
+                    param.grad = None
+            optim_g.step()
+            optim_g.zero_grad()
+
+    def forward(self, inputs, data_samples=None, mode='tensor', gt=None):
+        """``mode``: ``'tensor'`` (the generator's output in [-1, 1]),
+        ``'predict'`` (data samples with ``pred_img`` and ``input_img`` in
+        [0, 1], cropped back to each image's size) or ``'loss'`` (the
+        content loss against ``gt``)."""
+        output = self.generator(inputs)
+        if mode == 'tensor':
+            return output
+        if mode == 'loss':
+            if gt is None:
+                raise ValueError("mode='loss' needs gt images")
+            return dict(loss_content=self.content_loss(output, gt))
+        if mode == 'predict':
+            return self._pack_predictions(inputs, output, data_samples)
+        raise ValueError(f'unknown mode {mode!r}; use tensor, predict or loss')
+
+    @staticmethod
+    def _pack_predictions(inputs, output, data_samples):
+        if data_samples is None:
+            data_samples = [DeblurDataSample() for _ in range(len(output))]
+        for i, sample in enumerate(data_samples):
+            h, w = sample.metainfo.get('img_shape', output.shape[-2:])
+            sample.pred_img = ((output[i, :, :h, :w] + 1) / 2).clamp(0, 1)
+            sample.input_img = ((inputs[i, :, :h, :w] + 1) / 2).clamp(0, 1)
+        return data_samples
