@@ -43,10 +43,11 @@ def vgg19_features(last_layer):
 
 def vgg19_cache_path():
     """Where torch hub keeps torchvision's VGG19 ImageNet weights."""
-    return osp.join(torch.hub.get_dir(), 'checkpoints', osp.basename(VGG19_URL))
+    return osp.join(torch.hub.get_dir(), 'checkpoints',
+                    osp.basename(VGG19_URL))
 
 
-def load_vgg19_weights(features, path, pretrained_arg):
+def load_vgg19_weights(features, path, source):
     """Load the VGG19 weights in the file ``path`` into ``features``.
 
     Accepts torchvision's VGG19 state dict (``features.N.weight``, the
@@ -56,38 +57,49 @@ def load_vgg19_weights(features, path, pretrained_arg):
     Args:
         features (nn.Sequential): From :func:`vgg19_features`.
         path (str): The file.
-        pretrained_arg (str): How the user gave the file, for errors.
+        source (str): Which argument named the file, for errors.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(
-            f'PerceptualLoss: {pretrained_arg} names {path!r}, which is not '
-            'a file. Pass the path of a torchvision VGG19 state dict (e.g. '
+            f'PerceptualLoss: {path!r} (given as {source}) is not a file. '
+            'Pass the path of a torchvision VGG19 state dict (e.g. '
             f'{VGG19_URL}), pretrained=True for the torch hub cache, or '
             'pretrained=False for random VGG weights.')
-    state = torch.load(path, map_location='cpu', weights_only=True)
+    try:
+        state = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as error:  # unpickling raises many kinds of errors
+        raise RuntimeError(
+            f'PerceptualLoss: cannot read {path!r} (given as {source}) as a '
+            f'torch state dict: {error}') from error
     if isinstance(state, dict) and isinstance(state.get('state_dict'), dict):
         state = state['state_dict']
     if not isinstance(state, dict):
-        raise RuntimeError(f'PerceptualLoss: {path!r} ({pretrained_arg}) does '
-                           'not hold a state dict but a '
+        raise RuntimeError(f'PerceptualLoss: {path!r} (given as {source}) '
+                           'does not hold a state dict but a '
                            f'{type(state).__name__}.')
-    state = {key.removeprefix('module.'): value for key, value in state.items()}
+    state = {
+        key.removeprefix('module.'): value
+        for key, value in state.items()
+    }
     prefix = 'features.' if any(
         key.startswith('features.') for key in state) else ''
     wanted = features.state_dict().keys()
-    missing = [prefix + key for key in wanted if prefix + key not in state]
+    missing = [
+        f'features.{key}' for key in wanted if prefix + key not in state
+    ]
     if missing:
         raise RuntimeError(
-            f'PerceptualLoss: {path!r} ({pretrained_arg}) lacks the VGG19 '
+            f'PerceptualLoss: {path!r} (given as {source}) lacks the VGG19 '
             f'weights {missing[:4]}{" ..." if len(missing) > 4 else ""}; it '
             'must be a torchvision vgg19 state dict (keys features.N.weight '
-            'and features.N.bias).')
+            'and features.N.bias, or N.weight and N.bias for the features '
+            'alone).')
     try:
         features.load_state_dict({key: state[prefix + key] for key in wanted})
     except RuntimeError as error:
         raise RuntimeError(
-            f'PerceptualLoss: the weights in {path!r} ({pretrained_arg}) do '
-            f'not fit torchvision\'s VGG19: {error}') from error
+            f'PerceptualLoss: the weights in {path!r} (given as {source}) '
+            f'do not fit torchvision\'s VGG19: {error}') from error
 
 
 @LOSSES.register_module()
@@ -161,8 +173,7 @@ class PerceptualLoss(nn.Module):
                     '--cfg-options model.content_loss.pretrained=False).')
             load_vgg19_weights(vgg, path, 'pretrained=True')
         elif isinstance(pretrained, (str, os.PathLike)):
-            load_vgg19_weights(vgg, os.fspath(pretrained),
-                               f'pretrained={os.fspath(pretrained)!r}')
+            load_vgg19_weights(vgg, os.fspath(pretrained), 'pretrained')
         elif pretrained is not False:
             raise TypeError('pretrained must be True, False or the path of a '
                             f'VGG19 state dict, got {pretrained!r}')

@@ -1,0 +1,151 @@
+import os.path as osp
+import urllib.request
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torchvision.models.vgg import cfgs, make_layers
+
+from deblurkit.models.losses import CompositeLoss, L1Loss, PerceptualLoss
+from deblurkit.registry import LOSSES
+
+MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+CACHE_NAME = 'vgg19-dcbb9e9d.pth'
+
+
+def torchvision_features():
+    # What torchvision's vgg19() builds as its ``features``.
+    return make_layers(cfgs['E'], batch_norm=False)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fail any attempt to download instead of waiting on the network."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError('PerceptualLoss tried to download')
+
+    monkeypatch.setattr(torch.hub, 'load_state_dict_from_url', refuse)
+    monkeypatch.setattr(torch.hub, 'download_url_to_file', refuse)
+    monkeypatch.setattr(urllib.request, 'urlopen', refuse)
+
+
+def test_equals_the_hand_formula_for_every_image_of_the_batch():
+    torch.manual_seed(0)
+    loss = LOSSES.build(dict(type='PerceptualLoss', pretrained=False))
+    reference_vgg = torchvision_features()[:15].eval()
+    reference_vgg.load_state_dict(loss.vgg.state_dict())
+    pred = torch.rand(2, 3, 32, 32) * 2 - 1
+    target = torch.rand(2, 3, 32, 32) * 2 - 1
+    p, t = (pred + 1) / 2, (target + 1) / 2
+    expected = 0.006 * F.mse_loss(
+        reference_vgg((p - MEAN) / STD), reference_vgg(
+            (t - MEAN) / STD)) + 0.5 * F.mse_loss(p, t)
+    torch.testing.assert_close(loss(pred, target), expected)
+    # Also for the second image alone: nothing special about the first.
+    alone = 0.006 * F.mse_loss(
+        reference_vgg((p[1:] - MEAN) / STD), reference_vgg(
+            (t[1:] - MEAN) / STD)) + 0.5 * F.mse_loss(p[1:], t[1:])
+    torch.testing.assert_close(loss(pred[1:], target[1:]), alone)
+
+
+def test_vgg_is_torchvision_vgg19_up_to_conv3_3():
+    vgg = PerceptualLoss(pretrained=False).vgg
+    reference = torchvision_features()[:15]
+    assert [type(m) for m in vgg] == [type(m) for m in reference]
+    assert isinstance(vgg[14], torch.nn.Conv2d) and vgg[14].out_channels == 256
+    assert {k: v.shape for k, v in vgg.state_dict().items()} == {
+        k: v.shape for k, v in reference.state_dict().items()}
+
+
+def test_vgg_is_frozen_hidden_and_follows_the_module():
+    loss = PerceptualLoss(pretrained=False)
+    assert list(loss.state_dict()) == []
+    assert list(loss.parameters()) == []
+    assert all(not p.requires_grad for p in loss.vgg.parameters())
+    loss.train()
+    assert not loss.vgg.training
+    # A checkpoint without VGG weights loads strictly, also inside a
+    # composite loss.
+    composite = CompositeLoss([loss, L1Loss()])
+    composite.load_state_dict({}, strict=True)
+    loss.double()
+    assert loss.vgg[0].weight.dtype == torch.float64
+    assert loss.mean.dtype == torch.float64
+    pred = torch.rand(1, 3, 16, 16, dtype=torch.float64, requires_grad=True)
+    loss(pred, torch.rand(1, 3, 16, 16, dtype=torch.float64)).backward()
+    assert pred.grad is not None and pred.grad.abs().sum() > 0
+    assert all(p.grad is None for p in loss.vgg.parameters())
+
+
+def test_pretrained_true_offline_explains_what_to_do(monkeypatch, tmp_path,
+                                                     no_network):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    with pytest.raises(FileNotFoundError) as info:
+        PerceptualLoss(pretrained=True)
+    message = str(info.value)
+    assert osp.join(str(tmp_path), 'hub', 'checkpoints', CACHE_NAME) in message
+    assert 'https://download.pytorch.org/models/' + CACHE_NAME in message
+    assert "pretrained='/path/to/" in message
+    assert 'pretrained=False' in message
+    assert 'model.content_loss.pretrained=False' in message
+
+
+def test_pretrained_true_loads_the_cached_torchvision_file(
+        monkeypatch, tmp_path, no_network):
+    torch.manual_seed(1)
+    features = torchvision_features()[:15]
+    state = {f'features.{k}': v for k, v in features.state_dict().items()}
+    state['classifier.0.weight'] = torch.zeros(2, 2)  # ignored
+    cache = tmp_path / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    torch.save(state, cache / CACHE_NAME)
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))
+    loss = PerceptualLoss(pretrained=True)
+    torch.testing.assert_close(loss.vgg[14].weight, features[14].weight)
+    # A features-only file given by path works too.
+    path = tmp_path / 'features.pth'
+    torch.save(features.state_dict(), path)
+    loss = PerceptualLoss(pretrained=str(path))
+    torch.testing.assert_close(loss.vgg[0].bias, features[0].bias)
+
+
+def test_missing_path_is_named(tmp_path):
+    path = str(tmp_path / 'nowhere' / 'vgg19.pth')
+    with pytest.raises(FileNotFoundError, match='nowhere'):
+        PerceptualLoss(pretrained=path)
+
+
+def test_unfit_file_is_named(tmp_path):
+    path = tmp_path / 'resnet.pth'
+    torch.save({'conv1.weight': torch.zeros(1)}, path)
+    with pytest.raises(RuntimeError, match='resnet.pth.*features.0.weight'):
+        PerceptualLoss(pretrained=str(path))
+    state = {
+        f'features.{k}': torch.zeros(1)
+        for k in torchvision_features()[:15].state_dict()
+    }
+    torch.save(state, path)
+    with pytest.raises(RuntimeError, match='resnet.pth.*do not fit'):
+        PerceptualLoss(pretrained=str(path))
+    path.write_bytes(b'not a checkpoint')
+    with pytest.raises(RuntimeError, match='cannot read.*resnet.pth'):
+        PerceptualLoss(pretrained=str(path))
+
+
+@pytest.mark.parametrize('kwargs,error,name', [
+    (dict(pretrained=None), TypeError, 'pretrained'),
+    (dict(pretrained=False, vgg_layer=37), ValueError, 'vgg_layer'),
+])
+def test_bad_arguments_are_named(kwargs, error, name):
+    with pytest.raises(error, match=name):
+        PerceptualLoss(**kwargs)
+
+
+def test_rejects_non_rgb_and_mismatched_shapes():
+    loss = PerceptualLoss(pretrained=False)
+    with pytest.raises(ValueError, match='RGB'):
+        loss(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match='same shape'):
+        loss(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 4))
