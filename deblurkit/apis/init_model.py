@@ -75,6 +75,30 @@ def load_generator_weights(model, checkpoint, arch=None):
     return info
 
 
+def load_config(config, cfg_options=None):
+    """A private copy of ``config`` (path or Config) with overrides merged."""
+    if isinstance(config, str):
+        config = Config.fromfile(config)
+    elif not isinstance(config, Config):
+        raise TypeError('config must be a file path or a Config, got '
+                        f'{type(config).__name__}')
+    config = copy.deepcopy(config)
+    if cfg_options:
+        config.merge_from_dict(cfg_options)
+    if 'model' not in config:
+        raise KeyError(f'config {config.filename!r} has no `model` section')
+    return config
+
+
+def build_generator(config, cfg_options=None):
+    """Only the generator of a config, with random weights (no downloads)."""
+    config = load_config(config, cfg_options)
+    generator_cfg = copy.deepcopy(config.model.generator)
+    _disable_pretrained(generator_cfg)
+    init_default_scope(config.get('default_scope', 'deblurkit'))
+    return MODELS.build(generator_cfg)
+
+
 def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
     """Build a deblurring model from a config file and load a checkpoint.
 
@@ -93,16 +117,7 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
     Returns:
         nn.Module: The model in eval mode, with ``model.cfg`` set.
     """
-    if isinstance(config, str):
-        config = Config.fromfile(config)
-    elif not isinstance(config, Config):
-        raise TypeError('config must be a file path or a Config, got '
-                        f'{type(config).__name__}')
-    config = copy.deepcopy(config)
-    if cfg_options:
-        config.merge_from_dict(cfg_options)
-    if 'model' not in config:
-        raise KeyError(f'config {config.filename!r} has no `model` section')
+    config = load_config(config, cfg_options)
     model_cfg = config.model
     if checkpoint is not None:
         _disable_pretrained(model_cfg)

@@ -1,9 +1,9 @@
 from .fpn_generator import FPNGenerator, build_part
-from .official_checkpoint import (CheckpointLayoutError, detect_layout,
+from .official_checkpoint import (ARCHS, CheckpointLayoutError, detect_layout,
                                   generator_state_from_checkpoint,
                                   official_to_generator_state)
 
 __all__ = [
-    'FPNGenerator', 'build_part', 'CheckpointLayoutError', 'detect_layout',
+    'FPNGenerator', 'build_part', 'ARCHS', 'CheckpointLayoutError', 'detect_layout',
     'generator_state_from_checkpoint', 'official_to_generator_state'
 ]
