@@ -74,20 +74,13 @@ class BasePairedDataset(BaseDataset):
             return osp.join(self.data_root, path)
         return path
 
-    def require_dir(self, path, argument):
-        """Raise naming ``argument`` if the folder ``path`` is missing."""
-        if not osp.isdir(path):
+    def require(self, path, argument, is_dir=True):
+        """Raise naming ``argument`` if the folder (or file) is missing."""
+        if not (osp.isdir(path) if is_dir else osp.isfile(path)):
+            kind = 'folder' if is_dir else 'file'
             raise FileNotFoundError(
-                f'{type(self).__name__}: {argument} folder {path!r} does not '
+                f'{type(self).__name__}: {argument} {kind} {path!r} does not '
                 f'exist. Expected layout: {self.LAYOUT} Fix {argument} (or '
-                'data_root) in the config, e.g. with --cfg-options.')
-
-    def require_file(self, path, argument):
-        """Raise naming ``argument`` if the file ``path`` is missing."""
-        if not osp.isfile(path):
-            raise FileNotFoundError(
-                f'{type(self).__name__}: {argument} {path!r} does not exist. '
-                f'Expected layout: {self.LAYOUT} Fix {argument} (or '
                 'data_root) in the config, e.g. with --cfg-options.')
 
     def read_list_file(self, n_fields, line_format):
@@ -103,7 +96,7 @@ class BasePairedDataset(BaseDataset):
         Returns:
             list[list[str]]: The fields of each line.
         """
-        self.require_file(self.ann_file, 'ann_file')
+        self.require(self.ann_file, 'ann_file', is_dir=False)
         rows, bad = [], []
         with open(self.ann_file, encoding='utf-8') as f:
             for lineno, line in enumerate(f, 1):
@@ -129,15 +122,18 @@ class BasePairedDataset(BaseDataset):
                 f'{name} found no image pairs ({self.describe()}). Expected '
                 f'layout: {self.LAYOUT}')
 
-        no_blur = [d['img_path'] for d in data_list
-                   if not osp.isfile(d['img_path'])]
+        no_blur = [
+            d['img_path'] for d in data_list if not osp.isfile(d['img_path'])
+        ]
         if no_blur:
             raise FileNotFoundError(
                 f'{name}: {len(no_blur)} of {len(data_list)} blurred images '
                 f'do not exist ({self.describe()}): {_name_some(no_blur)}. '
                 'Fix the paths or remove those entries.')
-        no_twin = [f"{d['img_path']} (expected {d['gt_path']})"
-                   for d in data_list if not osp.isfile(d['gt_path'])]
+        no_twin = [
+            f"{d['img_path']} (expected {d['gt_path']})" for d in data_list
+            if not osp.isfile(d['gt_path'])
+        ]
         if no_twin:
             raise FileNotFoundError(
                 f'{name}: {len(no_twin)} of {len(data_list)} blurred images '

@@ -98,7 +98,7 @@ class GoProDataset(BasePairedDataset):
                 f'sharp_dir={self.sharp_dir!r}, split={self.split!r}')
 
     def list_pairs(self):
-        self.require_dir(self.data_root, 'data_root')
+        self.require(self.data_root, 'data_root')
         sequences = sorted(
             name for name in os.listdir(self.data_root)
             if osp.isdir(osp.join(self.data_root, name, self.blur_dir)))
@@ -115,8 +115,7 @@ class GoProDataset(BasePairedDataset):
             for rel in scan_images(blur_folder):
                 img_path = osp.join(blur_folder, rel)
                 gt_path = osp.join(sharp_folder, rel)
-                if self.split and not in_split(img_path, gt_path,
-                                               self.split):
+                if self.split and not in_split(img_path, gt_path, self.split):
                     continue
                 data_list.append(
                     dict(

@@ -83,11 +83,11 @@ class HIDEDataset(BasePairedDataset):
         return names
 
     def list_pairs(self):
-        self.require_dir(self.data_root, 'data_root')
+        self.require(self.data_root, 'data_root')
         blur_folder = self.resolve(self.blur_dir)
         gt_folder = self.resolve(self.gt_dir)
-        self.require_dir(blur_folder, 'blur_dir')
-        self.require_dir(gt_folder, 'gt_dir')
+        self.require(blur_folder, 'blur_dir')
+        self.require(gt_folder, 'gt_dir')
         names = scan_images(blur_folder)
         if self.ann_file:
             names = self._listed_names(blur_folder, names)

@@ -52,8 +52,8 @@ class PairedFolderDataset(BasePairedDataset):
     def list_pairs(self):
         blur_root = self.resolve(self.blur_root)
         sharp_root = self.resolve(self.sharp_root)
-        self.require_dir(blur_root, 'blur_root')
-        self.require_dir(sharp_root, 'sharp_root')
+        self.require(blur_root, 'blur_root')
+        self.require(sharp_root, 'sharp_root')
         return [
             dict(
                 img_path=osp.join(blur_root, rel),

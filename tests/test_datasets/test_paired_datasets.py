@@ -1,19 +1,24 @@
 """The pair datasets: which pairs they find, and how they fail."""
+import os
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
+from mmengine.registry import DefaultScope
 
-from deblurkit.datasets import (GoProDataset, HIDEDataset,
-                                PairedFolderDataset, PairedListDataset,
-                                hash_bucket, in_split)
+from deblurkit.datasets import (GoProDataset, HIDEDataset, PairedFolderDataset,
+                                PairedListDataset, hash_bucket, in_split)
 from deblurkit.registry import DATASETS
+
+
+def infos(dataset):
+    """The data list (the dataset serialises and clears ``data_list``)."""
+    return [dataset.get_data_info(i) for i in range(len(dataset))]
 
 
 def write_png(path, value=0, shape=(40, 48, 3)):
     """A tiny constant PNG at ``path`` (folders created)."""
-    import os
     os.makedirs(osp.dirname(path), exist_ok=True)
     assert cv2.imwrite(str(path), np.full(shape, value, np.uint8))
     return str(path)
@@ -22,8 +27,8 @@ def write_png(path, value=0, shape=(40, 48, 3)):
 @pytest.fixture
 def gopro_root(tmp_path):
     root = tmp_path / 'GoPro' / 'train'
-    for seq, names in (('GOPR0001_00', ['000001', '000002']),
-                       ('GOPR0002_00', ['000001'])):
+    for seq, names in (('GOPR0001_00', ['000001', '000002']), ('GOPR0002_00',
+                                                               ['000001'])):
         for name in names:
             write_png(root / seq / 'blur' / f'{name}.png', 10)
             write_png(root / seq / 'sharp' / f'{name}.png', 20)
@@ -45,12 +50,16 @@ def test_gopro_pairs_and_keys(gopro_root):
 
 
 def test_gopro_built_from_registry_with_pipeline(gopro_root):
-    dataset = DATASETS.build(
-        dict(
-            type='GoProDataset',
-            data_root=gopro_root,
-            pipeline=[dict(type='LoadPairedImages'),
-                      dict(type='PackDeblurInputs')]))
+    # The Runner builds under default_scope='deblurkit'; so do we.
+    with DefaultScope.overwrite_default_scope('deblurkit'):
+        dataset = DATASETS.build(
+            dict(
+                type='GoProDataset',
+                data_root=gopro_root,
+                pipeline=[
+                    dict(type='LoadPairedImages'),
+                    dict(type='PackDeblurInputs')
+                ]))
     sample = dataset[0]
     assert sample['inputs'].shape == (3, 40, 48)
     assert np.isclose(sample['inputs'].max().item(), 10 / 255)
@@ -90,10 +99,11 @@ def test_gopro_split_partitions_pairs(tmp_path):
     for i in range(60):
         write_png(root / 'seq' / 'blur' / f'{i:06d}.png', shape=(2, 2, 3))
         write_png(root / 'seq' / 'sharp' / f'{i:06d}.png', shape=(2, 2, 3))
-    everything = {d['key'] for d in GoProDataset(str(root)).data_list}
-    train = {d['key'] for d in GoProDataset(str(root), split='train')
-             .data_list}
-    val = {d['key'] for d in GoProDataset(str(root), split='val').data_list}
+
+    def keys(split):
+        return {d['key'] for d in infos(GoProDataset(str(root), split=split))}
+
+    everything, train, val = keys(None), keys('train'), keys('val')
     assert train | val == everything and not train & val
     assert val == {
         f'seq/{i:06d}'
@@ -143,8 +153,8 @@ def test_paired_folder_dataset(tmp_path):
     write_png(tmp_path / 'target' / 'sub' / 'b.png')
     dataset = PairedFolderDataset(
         blur_root='input', sharp_root='target', data_root=str(tmp_path))
-    assert [d['key'] for d in dataset.data_list] == ['a', 'sub/b']
-    assert dataset.data_list[1]['gt_path'] == osp.join(
+    assert [d['key'] for d in infos(dataset)] == ['a', 'sub/b']
+    assert infos(dataset)[1]['gt_path'] == osp.join(
         str(tmp_path), 'target', 'sub', 'b.png')
     with pytest.raises(FileNotFoundError, match='sharp_root folder'):
         PairedFolderDataset(
@@ -167,20 +177,20 @@ def write_list(path, lines):
 def test_paired_list_dataset_gt_blur(tmp_path):
     write_png(tmp_path / 'R' / 'scene1' / 'gt' / 'gt_1.png')
     write_png(tmp_path / 'R' / 'scene1' / 'blur' / 'blur_1.png')
-    write_list(tmp_path / 'list.txt', [
-        '# comment', '', 'R/scene1/gt/gt_1.png R/scene1/blur/blur_1.png'
-    ])
-    dataset = PairedListDataset(
-        ann_file='list.txt', data_root=str(tmp_path))
-    (info, ) = dataset.data_list
+    write_list(
+        tmp_path / 'list.txt',
+        ['# comment', '', 'R/scene1/gt/gt_1.png R/scene1/blur/blur_1.png'])
+    dataset = PairedListDataset(ann_file='list.txt', data_root=str(tmp_path))
+    (info, ) = infos(dataset)
     assert info['key'] == 'R/scene1/blur/blur_1'
     assert info['img_path'].endswith(osp.join('blur', 'blur_1.png'))
     assert info['gt_path'].endswith(osp.join('gt', 'gt_1.png'))
 
     write_list(tmp_path / 'rev.txt',
                ['R/scene1/blur/blur_1.png R/scene1/gt/gt_1.png'])
-    (info_rev, ) = PairedListDataset(
-        'rev.txt', data_root=str(tmp_path), line_format='blur gt').data_list
+    (info_rev, ) = infos(
+        PairedListDataset(
+            'rev.txt', data_root=str(tmp_path), line_format='blur gt'))
     assert info_rev == info
 
 
@@ -205,8 +215,8 @@ def test_paired_list_missing_files(tmp_path):
 @pytest.fixture
 def hide_root(tmp_path):
     root = tmp_path / 'HIDE'
-    for sub, name in (('test-close-ups', '1fromA.png'),
-                      ('test-long-shot', '2fromB.png')):
+    for sub, name in (('test-close-ups', '1fromA.png'), ('test-long-shot',
+                                                         '2fromB.png')):
         write_png(root / 'test' / sub / name, 1)
         write_png(root / 'GT' / name, 2)
     write_png(root / 'GT' / '9fromTrain.png', 2)
@@ -215,16 +225,17 @@ def hide_root(tmp_path):
 
 def test_hide_scans_test_folder(hide_root):
     dataset = HIDEDataset(data_root=str(hide_root))
-    assert [d['key'] for d in dataset.data_list
+    assert [d['key'] for d in infos(dataset)
             ] == ['test-close-ups/1fromA', 'test-long-shot/2fromB']
-    assert dataset.data_list[0]['gt_path'] == osp.join(
+    assert infos(dataset)[0]['gt_path'] == osp.join(
         str(hide_root), 'GT', '1fromA.png')
 
 
 def test_hide_list_file_with_bare_and_relative_names(hide_root):
-    write_list(hide_root / 'test.txt', ['2fromB.png', 'test-close-ups/1fromA.png'])
+    write_list(hide_root / 'test.txt',
+               ['2fromB.png', 'test-close-ups/1fromA.png'])
     dataset = HIDEDataset(data_root=str(hide_root), ann_file='test.txt')
-    assert [d['key'] for d in dataset.data_list
+    assert [d['key'] for d in infos(dataset)
             ] == ['test-long-shot/2fromB', 'test-close-ups/1fromA']
     write_list(hide_root / 'bad.txt', ['3fromC.png'])
     with pytest.raises(FileNotFoundError, match='3fromC.png'):

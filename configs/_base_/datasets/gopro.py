@@ -10,25 +10,11 @@ train_pipeline = [
     # Frames smaller than the crop are reflect-padded instead of failing.
     dict(type='PairedPadIfNeeded', size=crop_size, keys=['img', 'gt']),
     dict(type='PairedRandomCrop', size=crop_size, keys=['img', 'gt']),
-    # The released config's corruption list, on the blurred input only.
-    dict(
-        type='RandomCorrupt',
-        keys=['img'],
-        corruptions=[
-            dict(
-                name='cutout',
-                prob=0.5,
-                num_holes=3,
-                max_h_size=25,
-                max_w_size=25),
-            dict(name='jpeg', quality_lower=70, quality_upper=90),
-            dict(name='motion_blur'),
-            dict(name='median_blur'),
-            dict(name='gamma'),
-            dict(name='rgb_shift'),
-            dict(name='hsv_shift'),
-            dict(name='sharpen'),
-        ]),
+    # Corrupts half of the blurred inputs with one of the released
+    # config's corruptions (RandomCorrupt's default list); set
+    # corruptions=[dict(name='jpeg', quality_lower=70, quality_upper=90), ...]
+    # to choose others.
+    dict(type='RandomCorrupt', keys=['img'], prob=0.5),
     dict(type='PackDeblurInputs'),
 ]
 
@@ -62,17 +48,7 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type='GoProDataset',
-        data_root='data/GoPro/test',
-        test_mode=True,
-        pipeline=test_pipeline))
+test_dataloader = val_dataloader
 
 val_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
 test_evaluator = val_evaluator

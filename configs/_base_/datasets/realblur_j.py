@@ -1,5 +1,5 @@
-# RealBlur-J test set (980 pairs, JPEG-processed camera images), given by
-# the list file RealBlur_J_test_list.txt of "gt_path blur_path" lines.
+# RealBlur-J test set (980 pairs, the camera's JPEG images), given by the
+# list file RealBlur_J_test_list.txt of "gt_path blur_path" lines.
 # Layout: docs/user_guides/dataset_prepare.md. Point elsewhere with
 #   --cfg-options test_dataloader.dataset.data_root=/path/to/RealBlur
 

@@ -1,25 +1,8 @@
-# RealBlur-R test set (980 pairs, RAW-processed camera images), given by
-# the list file RealBlur_R_test_list.txt of "gt_path blur_path" lines.
+# RealBlur-R test set (980 pairs, images developed from the camera's RAW
+# files), given by the list file RealBlur_R_test_list.txt of
+# "gt_path blur_path" lines. Same layout and pipeline as RealBlur-J.
 # Layout: docs/user_guides/dataset_prepare.md. Point elsewhere with
 #   --cfg-options test_dataloader.dataset.data_root=/path/to/RealBlur
+_base_ = './realblur_j.py'
 
-test_pipeline = [
-    dict(type='LoadPairedImages', keys=['img', 'gt']),
-    dict(type='PackDeblurInputs'),
-]
-
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(
-        type='PairedListDataset',
-        data_root='data/RealBlur',
-        ann_file='RealBlur_R_test_list.txt',
-        line_format='gt blur',
-        test_mode=True,
-        pipeline=test_pipeline))
-
-test_evaluator = [dict(type='PSNR'), dict(type='SSIM')]
+test_dataloader = dict(dataset=dict(ann_file='RealBlur_R_test_list.txt'))

@@ -20,7 +20,7 @@ def _cutout(h, w, num_holes=8, max_h_size=8, max_w_size=8, fill_value=0.):
         y, x = np.random.randint(h), np.random.randint(w)
         y1, x1 = max(y - max_h_size // 2, 0), max(x - max_w_size // 2, 0)
         holes.append((y1, min(y1 + max_h_size, h), x1, min(x1 + max_w_size,
-                                                            w)))
+                                                           w)))
 
     def apply(img):
         img = img.copy()
@@ -100,7 +100,10 @@ def _rgb_shift(h, w, r_shift_limit=20, g_shift_limit=20, b_shift_limit=20):
     return lambda img: np.clip(img + shift, 0, 1)
 
 
-def _hsv_shift(h, w, hue_shift_limit=20, sat_shift_limit=30,
+def _hsv_shift(h,
+               w,
+               hue_shift_limit=20,
+               sat_shift_limit=30,
                val_shift_limit=20):
     # Hue in OpenCV's 8-bit unit (2 degrees), saturation and value in 1/255.
     hue = np.random.uniform(-hue_shift_limit, hue_shift_limit) * 2

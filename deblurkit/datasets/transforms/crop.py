@@ -15,8 +15,7 @@ _BORDER_MODES = dict(
 def _to_hw(size, name):
     if isinstance(size, int):
         size = (size, size)
-    if (len(size) != 2 or not all(isinstance(s, int) and s > 0
-                                  for s in size)):
+    if (len(size) != 2 or not all(isinstance(s, int) and s > 0 for s in size)):
         raise ValueError(f'{name}: size must be a positive int or (height, '
                          f'width), got {size!r}.')
     return tuple(size)
@@ -37,8 +36,9 @@ class _PairedCrop(PairedTransform):
         h, w = self.image_shape(results)
         ch, cw = self.size
         if h < ch or w < cw:
+            path = results.get(f'{self.keys[0]}_path')
             raise ValueError(
-                f'{type(self).__name__}: image {results.get("img_path")!r} is '
+                f'{type(self).__name__}: image {path!r} is '
                 f'{h}x{w}, smaller than the crop {ch}x{cw} (height x width). '
                 'Put PairedPadIfNeeded(size) before the crop, or crop less.')
         y, x = self.corner(h, w)

@@ -53,10 +53,9 @@ class PackDeblurInputs(BaseTransform):
                 f'PackDeblurInputs: results have no {self.img_key!r} '
                 f'(sample {results.get("key")!r}); put LoadPairedImages '
                 'before it.')
-        data_sample = DeblurDataSample(metainfo={
-            k: results[k]
-            for k in self.meta_keys if k in results
-        })
+        data_sample = DeblurDataSample(
+            metainfo={k: results[k]
+                      for k in self.meta_keys if k in results})
         if results.get(self.gt_key) is not None:
             data_sample.gt_img = image_to_tensor(
                 results[self.gt_key], results.get(f'{self.gt_key}_path'))

@@ -44,9 +44,10 @@ def _optical_distortion(h, w, distort=0.05, shift=0.05):
     # slightly moved optical centre (albumentations' OpticalDistortion
     # defaults).
     k = np.random.uniform(-distort, distort)
-    camera = np.array([[w, 0, w / 2 + np.random.uniform(-shift, shift) * w],
-                       [0, h, h / 2 + np.random.uniform(-shift, shift) * h],
-                       [0, 0, 1]], np.float32)
+    camera = np.array(
+        [[w, 0, w / 2 + np.random.uniform(-shift, shift) * w],
+         [0, h, h / 2 + np.random.uniform(-shift, shift) * h], [0, 0, 1]],
+        np.float32)
     dist_coeffs = np.array([k, k, 0, 0, 0], np.float32)
     map_x, map_y = cv2.initUndistortRectifyMap(camera, dist_coeffs, None,
                                                camera, (w, h), cv2.CV_32FC1)
@@ -60,8 +61,9 @@ def _elastic(h, w, alpha=1., sigma=50., alpha_affine=50.):
     # alpha).
     centre = np.array([h, w], np.float32) // 2
     side = min(h, w) // 3
-    anchors = np.array([centre + side, [centre[0] + side, centre[1] - side],
-                        centre - side], np.float32)[:, ::-1]  # (x, y)
+    anchors = np.array(
+        [centre + side, [centre[0] + side, centre[1] - side], centre - side],
+        np.float32)[:, ::-1]  # (x, y)
     moved = anchors + np.random.uniform(
         -alpha_affine, alpha_affine, size=anchors.shape).astype(np.float32)
     affine = cv2.getAffineTransform(anchors, moved)
@@ -116,10 +118,7 @@ class PairedGeometricAugment(PairedTransform):
             official pipeline left unchanged.
     """
 
-    def __init__(self,
-                 keys=('img', 'gt'),
-                 ops=tuple(GEOMETRIC_OPS),
-                 prob=0.5):
+    def __init__(self, keys=('img', 'gt'), ops=tuple(GEOMETRIC_OPS), prob=0.5):
         super().__init__(keys)
         unknown = [op for op in ops if op not in GEOMETRIC_OPS]
         if unknown or not ops:

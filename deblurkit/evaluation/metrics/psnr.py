@@ -37,12 +37,8 @@ class PSNR(BaseImageMetric):
     :func:`calculate_psnr`. Returns ``{'PSNR': mean}``; per-image values
     are in :attr:`per_image_results` after evaluation.
 
-    Args:
-        crop_border (int): Pixels removed from each side. Defaults to 0.
-        convert_to (str | None): ``'Y'`` for the BT.601 luma only.
-            Defaults to None (RGB).
-        collect_device (str): ``'cpu'`` or ``'gpu'``, for gathering.
-        prefix (str | None): Prefix of the metric's name in logs.
+    Takes the arguments of :class:`BaseImageMetric`: ``crop_border``,
+    ``convert_to`` (``'Y'`` for luma), ``collect_device``, ``prefix``.
     """
 
     METRIC = 'PSNR'

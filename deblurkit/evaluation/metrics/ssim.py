@@ -28,8 +28,9 @@ def _ssim_channel(img1, img2, window):
     var1 = local_mean(img1 * img1) - mu1**2
     var2 = local_mean(img2 * img2) - mu2**2
     cov = local_mean(img1 * img2) - mu1 * mu2
-    ssim_map = ((2 * mu1 * mu2 + _C1) * (2 * cov + _C2)) / (
-        (mu1**2 + mu2**2 + _C1) * (var1 + var2 + _C2))
+    ssim_map = ((2 * mu1 * mu2 + _C1) *
+                (2 * cov + _C2)) / ((mu1**2 + mu2**2 + _C1) *
+                                    (var1 + var2 + _C2))
     return ssim_map.mean()
 
 
@@ -74,12 +75,8 @@ class SSIM(BaseImageMetric):
     :func:`calculate_ssim`. Returns ``{'SSIM': mean}``; per-image values are
     in :attr:`per_image_results` after evaluation.
 
-    Args:
-        crop_border (int): Pixels removed from each side. Defaults to 0.
-        convert_to (str | None): ``'Y'`` for the BT.601 luma only.
-            Defaults to None (RGB).
-        collect_device (str): ``'cpu'`` or ``'gpu'``, for gathering.
-        prefix (str | None): Prefix of the metric's name in logs.
+    Takes the arguments of :class:`BaseImageMetric`: ``crop_border``,
+    ``convert_to`` (``'Y'`` for luma), ``collect_device``, ``prefix``.
     """
 
     METRIC = 'SSIM'
