@@ -22,6 +22,13 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),
 )
 
+# Generator and discriminator are wrapped by DDP separately, so each
+# player's gradients are averaged in its own step.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
+
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
     type='Visualizer', vis_backends=vis_backends, name='visualizer')

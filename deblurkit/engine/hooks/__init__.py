@@ -1,0 +1,4 @@
+from .save_images_hook import SaveDeblurredImagesHook
+from .visualization_hook import DeblurVisualizationHook
+
+__all__ = ['DeblurVisualizationHook', 'SaveDeblurredImagesHook']

@@ -1,0 +1,37 @@
+"""The config handling shared by tools/train.py and tools/test.py."""
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config
+
+
+def load_runner_config(config, cfg_options=None, work_dir=None,
+                       launcher='none'):
+    """Load a config for mmengine's Runner the way the tools do.
+
+    - the current directory joins ``sys.path``, so a user's own modules
+      named in ``custom_imports`` are found beside them;
+    - ``cfg_options`` (dotted keys) are merged;
+    - ``work_dir`` defaults to ``./work_dirs/<config name>``;
+    - a dataloader overridden to ``num_workers=0`` gets
+      ``persistent_workers=False`` (PyTorch refuses the pair).
+    """
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'config {config!r} does not exist')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if loader and loader.get('num_workers', 0) == 0:
+            loader['persistent_workers'] = False
+    return cfg

@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""Evaluate a checkpoint on a benchmark with mmengine's Runner.
+
+    python tools/test.py configs/deblurganv2_mobilenet_gopro.py CKPT
+    python tools/test.py CONFIG CKPT --out work_dirs/scores.json \
+        --save-images work_dirs/deblurred
+    python tools/test.py configs/deblurganv2_mobilenet_gopro.py CKPT \
+        --cfg-options test_dataloader.dataset.data_root=data/GoPro/test
+
+CKPT may be a deblurkit checkpoint, the authors' fpn_mobilenet.h5 /
+fpn_inception.h5, or MMagic's republication. ``--out`` writes the metrics and
+every image's scores as JSON.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+from deblurkit.apis.init_model import _disable_pretrained, load_generator_weights
+from deblurkit.engine import atomic_write
+from deblurkit.engine.runner_config import load_runner_config
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a deblurring model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the logs go')
+    parser.add_argument(
+        '--out', help='JSON file for the metrics and per-image scores')
+    parser.add_argument(
+        '--save-images', metavar='DIR', help='write the deblurred images here')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. test_dataloader.dataset.data_root=X')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_cfg(args):
+    cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
+                             args.launcher)
+    # The checkpoint supplies the weights: fetch no ImageNet/VGG weights.
+    _disable_pretrained(cfg.model)
+    cfg.load_from = None  # loaded below, whatever its layout
+    if args.save_images:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+            dict(type='SaveDeblurredImagesHook', out_dir=args.save_images)
+        ]
+    return cfg
+
+
+def per_image_scores(runner):
+    """``{key: {metric: value}}`` from the test metrics."""
+    scores = {}
+    for metric in runner.test_evaluator.metrics:
+        name = type(metric).__name__
+        for key, value in getattr(metric, 'per_image_results', []):
+            scores.setdefault(key, {})[name] = value
+    return scores
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not osp.isfile(args.checkpoint):
+        print(f'error: checkpoint {args.checkpoint} does not exist',
+              file=sys.stderr)
+        return 1
+    cfg = build_cfg(args)
+    runner = Runner.from_cfg(cfg)
+    model = getattr(runner.model, 'module', runner.model)
+    load_generator_weights(model, args.checkpoint)
+    metrics = runner.test()
+    if args.out and runner.rank == 0:
+        result = dict(
+            config=args.config,
+            checkpoint=args.checkpoint,
+            metrics={k: float(v) for k, v in metrics.items()},
+            per_image=per_image_scores(runner))
+        atomic_write(args.out, json.dumps(result, indent=2), 'w')
+        print(f'wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

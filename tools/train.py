@@ -1,0 +1,93 @@
+#!/usr/bin/env python
+"""Train a deblurring model with mmengine's Runner.
+
+    python tools/train.py configs/deblurganv2_mobilenet_gopro.py
+    python tools/train.py CONFIG --resume                # from the last ckpt
+    python tools/train.py CONFIG --resume work_dirs/x/iter_4000.pth
+    python tools/train.py CONFIG --cfg-options train_cfg.max_iters=1000 \
+        model.generator.backbone.pretrained=False
+    bash tools/dist_train.sh CONFIG 2                    # 2 processes
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+from deblurkit.engine.runner_config import load_runner_config
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a deblurring model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from the given checkpoint, or without a path from the '
+        'latest checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='automatic mixed precision (needs a GPU)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. train_cfg.max_iters=100')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg):
+    """Turn every optim wrapper of the config into an AmpOptimWrapper."""
+    import torch
+    if not torch.cuda.is_available():
+        raise SystemExit('error: --amp needs a CUDA GPU (mixed precision is '
+                         'not supported on the CPU by mmengine).')
+    wrapper = cfg.optim_wrapper
+    subs = [v for v in wrapper.values() if isinstance(v, dict)
+            and 'optimizer' in v] if 'optimizer' not in wrapper else [wrapper]
+    for sub in subs:
+        sub['type'] = 'AmpOptimWrapper'
+        sub.setdefault('loss_scale', 'dynamic')
+
+
+def build_cfg(args):
+    cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
+                             args.launcher)
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'error: --resume {args.resume}: no such file')
+        cfg.resume = True
+        cfg.load_from = args.resume
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = build_cfg(args)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
