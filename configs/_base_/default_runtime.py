@@ -14,7 +14,12 @@ default_hooks = dict(
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-custom_hooks = [dict(type='DeblurVisualizationHook', interval=1, max_images=4)]
+custom_hooks = [
+    # Checkpoints of tensors and plain data only: they load with
+    # torch.load(weights_only=True), so resuming is safe on torch >= 2.6.
+    dict(type='SafeCheckpointHook'),
+    dict(type='DeblurVisualizationHook', interval=1, max_images=4),
+]
 
 env_cfg = dict(
     cudnn_benchmark=False,

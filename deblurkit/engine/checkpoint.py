@@ -2,11 +2,15 @@
 
 Loading: torch >= 2.6 loads with ``weights_only=True``, which refuses any
 pickled object that is not allowlisted; mmengine's checkpoints hold a
-``MessageHub`` whose ``HistoryBuffer`` objects carry numpy arrays, so
-mmengine 0.10.7 cannot resume. We allowlist exactly those classes (and
-nothing that can execute code) instead of loading with
-``weights_only=False``. A checkpoint that carries any other pickled object is
-refused with :class:`UnsafeCheckpointError`, before anything in it runs.
+``MessageHub`` whose ``HistoryBuffer`` objects pickle numpy arrays and, worse,
+their statistics methods through ``builtins.getattr`` (which no safe
+allowlist may hold: it reaches any attribute of anything), so mmengine
+0.10.7 cannot resume. :class:`~deblurkit.engine.hooks.SafeCheckpointHook`
+saves that state as plain data instead, so our checkpoints hold tensors and
+plain Python values only and the allowlist :data:`SAFE_GLOBALS` is empty; we
+never load with ``weights_only=False``. A checkpoint that carries any pickled
+object is refused with :class:`UnsafeCheckpointError`, before anything in it
+runs.
 
 Saving: mmengine writes a checkpoint straight to its final name, so a run
 killed mid-save leaves a truncated file that looks like a checkpoint. The
@@ -20,29 +24,14 @@ import os.path as osp
 import pickle
 import tempfile
 
-import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
-from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 
-def _numpy_globals():
-    core = getattr(np, '_core', None) or np.core
-    names = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray,
-             np.dtype]
-    # numpy >= 1.25 pickles dtypes through their classes.
-    dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        names += [
-            getattr(dtypes, n) for n in dir(dtypes) if n.endswith('DType')
-        ]
-    return names
-
-
-#: Everything besides tensors and plain containers that a deblurkit
-#: (mmengine) checkpoint may hold.
-SAFE_GLOBALS = [HistoryBuffer] + _numpy_globals()
+#: Everything besides tensors and plain Python values that a deblurkit
+#: checkpoint may hold: nothing (see SafeCheckpointHook).
+SAFE_GLOBALS = []
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):

@@ -14,6 +14,8 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
       named in ``custom_imports`` are found beside them;
     - ``cfg_options`` (dotted keys) are merged;
     - ``work_dir`` defaults to ``./work_dirs/<config name>``;
+    - ``SafeCheckpointHook`` is added if the config lacks it, so
+      checkpoints load with ``weights_only=True``;
     - a dataloader overridden to ``num_workers=0`` gets
       ``persistent_workers=False`` (PyTorch refuses the pair).
     """
@@ -30,6 +32,9 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
+    hooks = list(cfg.get('custom_hooks', None) or [])
+    if not any(h.get('type') == 'SafeCheckpointHook' for h in hooks):
+        cfg.custom_hooks = hooks + [dict(type='SafeCheckpointHook')]
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:

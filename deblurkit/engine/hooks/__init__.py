@@ -1,4 +1,7 @@
+from .safe_checkpoint_hook import SafeCheckpointHook
 from .save_images_hook import SaveDeblurredImagesHook
 from .visualization_hook import DeblurVisualizationHook
 
-__all__ = ['DeblurVisualizationHook', 'SaveDeblurredImagesHook']
+__all__ = [
+    'DeblurVisualizationHook', 'SafeCheckpointHook', 'SaveDeblurredImagesHook'
+]
