@@ -1,5 +1,6 @@
 """Shared fixtures: the official DeblurGAN-v2 fixture and its checkpoints."""
 import json
+import os
 import os.path as osp
 import sys
 
@@ -49,3 +50,63 @@ def repo_root(monkeypatch):
     """Run from the repository root, as the documented commands do."""
     monkeypatch.chdir(REPO)
     return REPO
+
+
+def write_gopro_dataset(root, sequences=('seqA', 'seqB'), images=2,
+                        size=(72, 88), seed=0):
+    """A tiny GoPro-layout dataset: <root>/<seq>/{blur,sharp}/NNNN.png.
+
+    Sharp images are smoothed noise, blurred images a horizontal box blur of
+    them, so a model can learn something in a few iterations.
+    """
+    import cv2
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for seq in sequences:
+        for i in range(images):
+            sharp = (rng.random((*size, 3)) * 255).astype(np.uint8)
+            sharp = cv2.GaussianBlur(sharp, (3, 3), 0)
+            blur = cv2.blur(sharp, (7, 1))
+            for kind, img in (('sharp', sharp), ('blur', blur)):
+                folder = osp.join(root, seq, kind)
+                os.makedirs(folder, exist_ok=True)
+                cv2.imwrite(osp.join(folder, f'{i:04d}.png'), img)
+    return str(root)
+
+
+@pytest.fixture(scope='session')
+def tiny_gopro(tmp_path_factory):
+    """``{'train': root, 'test': root}`` of a tiny GoPro-layout dataset."""
+    base = tmp_path_factory.mktemp('gopro')
+    return dict(
+        train=write_gopro_dataset(base / 'train', images=3, seed=0),
+        test=write_gopro_dataset(base / 'test', images=1, seed=1))
+
+
+def short_run_options(data, **extra):
+    """--cfg-options for a seconds-long run of a GoPro config on the CPU."""
+    options = {
+        'train_dataloader.dataset.data_root': data['train'],
+        'val_dataloader.dataset.data_root': data['test'],
+        'test_dataloader.dataset.data_root': data['test'],
+        'train_dataloader.batch_size': 1,
+        'train_dataloader.num_workers': 0,
+        'val_dataloader.num_workers': 0,
+        'train_cfg.max_iters': 4,
+        'train_cfg.val_interval': 2,
+        'default_hooks.checkpoint.interval': 2,
+        'default_hooks.logger.interval': 1,
+        'model.warmup_iters': 2,
+        'model.generator.backbone.pretrained': False,
+        'model.content_loss.pretrained': False,
+        # 64x64 crops instead of 256 (pipeline steps 2 and 3: pad and crop).
+        'train_dataloader.dataset.pipeline.2.size': 64,
+        'train_dataloader.dataset.pipeline.3.size': 64,
+    }
+    options.update(extra)
+    return options
+
+
+def as_cli(options):
+    """The ``--cfg-options`` arguments for ``options``."""
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]

@@ -58,8 +58,11 @@ class DeblurGANv2(BaseModel):
                  warmup_iters=0,
                  data_preprocessor=dict(type='DeblurDataPreprocessor'),
                  init_cfg=None):
+        # Built from our registry, so no default scope is needed.
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+            data_preprocessor=build_part(MODELS, data_preprocessor,
+                                         'model.data_preprocessor'),
+            init_cfg=init_cfg)
         self.generator = build_part(MODELS, generator, 'model.generator')
         self.discriminator = None
         if discriminator is not None:

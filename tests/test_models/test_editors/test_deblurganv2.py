@@ -1,0 +1,155 @@
+"""The DeblurGAN-v2 model: one D step then one G step, DDP-safe warm-up."""
+import copy
+
+import pytest
+import torch
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+
+from deblurkit.models.editors import DeblurGANv2
+from deblurkit.structures import DeblurDataSample
+
+
+def small_model(discriminator=True, warmup_iters=0):
+    torch.manual_seed(0)
+    return DeblurGANv2(
+        generator=dict(
+            type='FPNGenerator',
+            backbone=dict(type='MobileNetV2'),
+            neck=dict(type='FPN', num_filters=16),
+            head=dict(type='FPNHead', num_filters=8)),
+        discriminator=dict(type='PatchDiscriminator', n_layers=2,
+                           base_channels=8) if discriminator else None,
+        content_loss=dict(type='L1Loss'),
+        adv_loss=dict(type='RaGANLSLoss'),
+        adv_lambda=0.5,
+        warmup_iters=warmup_iters)
+
+
+def batch(n=2, size=32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    inputs, samples = [], []
+    for _ in range(n):
+        sharp = torch.rand(3, size, size, generator=g)
+        inputs.append(sharp.roll(1, -1) * 0.5 + sharp * 0.5)
+        samples.append(DeblurDataSample(gt_img=sharp))
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def optim_wrappers(model):
+    wrappers = dict(
+        generator=OptimWrapper(torch.optim.Adam(model.generator.parameters(),
+                                                lr=1e-2)))
+    if model.discriminator is not None:
+        wrappers['discriminator'] = OptimWrapper(
+            torch.optim.Adam(model.discriminator.parameters(), lr=1e-2))
+    return OptimWrapperDict(**wrappers)
+
+
+def params(module):
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def changed(before, module):
+    now = dict(module.named_parameters())
+    return {k for k in before if not torch.equal(before[k], now[k])}
+
+
+def test_train_step_updates_both_players_and_logs():
+    model = small_model()
+    wrappers = optim_wrappers(model)
+    g0, d0 = params(model.generator), params(model.discriminator)
+    log = model.train_step(batch(), wrappers)
+    assert set(log) == {'loss_d', 'loss_g_adv', 'loss_content', 'loss_g'}
+    assert log['loss_g'] == pytest.approx(
+        log['loss_content'] + 0.5 * log['loss_g_adv'], rel=1e-5)
+    assert changed(g0, model.generator) == set(g0)
+    # A relativistic loss is blind to a shift of all predictions, so the
+    # last bias gets no gradient; every other D parameter moves.
+    last_bias = sorted(k for k in d0 if k.endswith('bias'))[-1]
+    assert changed(d0, model.discriminator) == set(d0) - {last_bias}
+    # The generator step leaves no gradient in the discriminator, so the
+    # next D step starts clean (and gradient accumulation stays correct).
+    assert all(p.grad is None or not p.grad.any()
+               for p in model.discriminator.parameters())
+
+
+def test_discriminator_step_uses_the_detached_generator_output():
+    model = small_model()
+    wrappers = optim_wrappers(model)
+    # A discriminator step that saw a non-detached output would put
+    # gradients into the generator before the generator step.
+    seen = []
+    original = model.adv_loss.loss_d
+
+    def spy(disc, real, fake):
+        seen.append(fake.requires_grad)
+        return original(disc, real, fake)
+
+    model.adv_loss.loss_d = spy
+    model.train_step(batch(), wrappers)
+    assert seen == [False]
+
+
+def test_backbone_is_frozen_for_the_warmup_only():
+    model = small_model(warmup_iters=2)
+    wrappers = optim_wrappers(model)
+    backbone0 = params(model.generator.backbone)
+    neck0 = params(model.generator.neck)
+    model.train_step(batch(seed=1), wrappers)
+    model.train_step(batch(seed=2), wrappers)
+    assert changed(backbone0, model.generator.backbone) == set()
+    assert changed(neck0, model.generator.neck) == set(neck0)
+    # Adam has no state for the frozen backbone (it starts at unfreezing).
+    optimizer = wrappers['generator'].optimizer
+    assert all(p not in optimizer.state
+               for p in model.generator.backbone.parameters())
+    # Parameters keep requires_grad=True throughout: DDP hooks stay valid.
+    assert all(p.requires_grad for p in model.generator.parameters())
+    model.train_step(batch(seed=3), wrappers)
+    assert changed(backbone0, model.generator.backbone) == set(backbone0)
+
+
+def test_content_only_training_without_discriminator():
+    model = small_model(discriminator=False)
+    wrappers = optim_wrappers(model)
+    log = model.train_step(batch(), wrappers)
+    assert set(log) == {'loss_content', 'loss_g'}
+
+
+def test_predict_crops_back_and_maps_to_unit_range():
+    model = small_model().eval()
+    data = dict(
+        inputs=[torch.rand(3, 40, 50)],
+        data_samples=[DeblurDataSample(gt_img=torch.rand(3, 40, 50))])
+    with torch.no_grad():
+        out = model.val_step(data)
+    assert out[0].pred_img.shape == (3, 40, 50)
+    assert out[0].input_img.shape == (3, 40, 50)
+    assert 0 <= out[0].pred_img.min() and out[0].pred_img.max() <= 1
+    assert torch.allclose(out[0].input_img, data['inputs'][0], atol=1e-6)
+
+
+def test_train_step_without_gt_is_refused():
+    model = small_model()
+    data = batch()
+    data['data_samples'] = [DeblurDataSample() for _ in range(2)]
+    with pytest.raises(ValueError, match='gt_img'):
+        model.train_step(data, optim_wrappers(model))
+
+
+def test_unknown_discriminator_type_is_named():
+    with pytest.raises(KeyError, match='model.discriminator'):
+        DeblurGANv2(
+            generator=dict(
+                type='FPNGenerator', backbone=dict(type='MobileNetV2')),
+            discriminator=dict(type='NoSuchD'))
+
+
+def test_model_without_backbone_trains_with_warmup():
+    model = small_model(warmup_iters=5)
+    model.generator = torch.nn.Conv2d(3, 3, 3, padding=1)
+    wrappers = optim_wrappers(model)
+    before = copy.deepcopy(model.generator.weight.detach())
+    model.train_step(batch(), wrappers)
+    assert model.backbone is None
+    assert not torch.equal(before, model.generator.weight)
