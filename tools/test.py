@@ -22,7 +22,8 @@ from mmengine.runner import Runner
 
 from deblurkit.apis.init_model import _disable_pretrained, load_generator_weights
 from deblurkit.engine import atomic_write
-from deblurkit.engine.runner_config import load_runner_config
+from deblurkit.engine.runner_config import (load_runner_config,
+                                            prepare_distributed)
 
 
 def parse_args(argv=None):
@@ -81,6 +82,7 @@ def main(argv=None):
               file=sys.stderr)
         return 1
     cfg = build_cfg(args)
+    prepare_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     model = getattr(runner.model, 'module', runner.model)
     load_generator_weights(model, args.checkpoint)

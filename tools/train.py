@@ -16,7 +16,8 @@ import sys
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from deblurkit.engine.runner_config import load_runner_config
+from deblurkit.engine.runner_config import (load_runner_config,
+                                            prepare_distributed)
 
 
 def parse_args(argv=None):
@@ -84,6 +85,7 @@ def build_cfg(args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_cfg(args)
+    prepare_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return 0

@@ -40,3 +40,29 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
     return cfg
+
+
+def prepare_distributed(cfg):
+    """Let a ``--launcher pytorch`` job run on CPU-only machines too.
+
+    mmengine's own initialisation pins a CUDA device and hands DDP a CUDA
+    device id. Without CUDA we start the process group ourselves (mmengine
+    then leaves it alone) and wrap the model with ``device_ids=None``, as
+    DDP wants for CPU modules. The backend must be ``gloo``.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
+        return
+    backend = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend')
+    if backend != 'gloo':
+        raise SystemExit(
+            'error: distributed training without a GPU needs the gloo '
+            "backend; add --cfg-options env_cfg.dist_cfg.backend=gloo "
+            f'(the config asks for {backend!r})')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo', init_method='env://')
+    wrapper = dict(cfg.get('model_wrapper_cfg') or
+                   dict(type='MMDistributedDataParallel'))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper

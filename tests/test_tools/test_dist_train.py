@@ -1,0 +1,56 @@
+"""Two gloo processes across the warm-up boundary keep identical replicas."""
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+import torch
+from conftest import REPO, as_cli, short_run_options
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro):
+    work_dir = tmp_path / 'work'
+    env = dict(os.environ)
+    env['PORT'] = str(free_port())
+    env['PYTHONPATH'] = osp.join(REPO, 'tests', 'data', 'custom')
+    env['OMP_NUM_THREADS'] = '1'
+    env['PYTHON'] = sys.executable
+    options = short_run_options(
+        tiny_gopro, **{
+            'env_cfg.dist_cfg.backend': 'gloo',
+            'train_cfg.val_interval': 100,
+        })
+    cmd = [
+        'bash', 'tools/dist_train.sh',
+        'tests/data/custom/deblurganv2_rank_dump.py', '2', '--work-dir',
+        str(work_dir)
+    ] + as_cli(options)
+    result = subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
+        -3000:]
+
+    def load(rank, tag):
+        return torch.load(work_dir / f'rank{rank}_{tag}.pth')
+
+    for tag in ('init', 'iter2', 'iter4'):
+        rank0, rank1 = load(0, tag), load(1, tag)
+        assert rank0.keys() == rank1.keys()
+        for name in rank0:
+            assert torch.equal(rank0[name], rank1[name]), (tag, name)
+
+    init, warm, end = load(0, 'init'), load(0, 'iter2'), load(0, 'iter4')
+    backbone = [k for k in init if k.startswith('backbone.')]
+    head = [k for k in init if k.startswith('head.')]
+    assert backbone and head
+    # Frozen during the 2 warm-up iterations, trained after them.
+    assert all(torch.equal(init[k], warm[k]) for k in backbone)
+    assert all(not torch.equal(warm[k], end[k]) for k in backbone)
+    assert all(not torch.equal(init[k], warm[k]) for k in head)
