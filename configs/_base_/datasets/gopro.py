@@ -29,7 +29,7 @@ train_dataloader = dict(
     batch_size=1,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(
         type='GoProDataset',
