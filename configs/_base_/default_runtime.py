@@ -35,8 +35,9 @@ model_wrapper_cfg = dict(
     find_unused_parameters=False)
 
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed name: each run gets its own visualizer (named after the
+# experiment), saving under its own <work_dir>/<timestamp>/vis_data.
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=100, by_epoch=False)
 log_level = 'INFO'
