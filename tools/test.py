@@ -6,6 +6,8 @@
         --save-images work_dirs/deblurred
     python tools/test.py configs/deblurganv2_mobilenet_gopro.py CKPT \
         --cfg-options test_dataloader.dataset.data_root=data/GoPro/test
+    python tools/test.py configs/deblurganv2_mobilenet_gopro.py CKPT \
+        --test-set configs/_base_/datasets/hide.py
 
 CKPT may be a deblurkit checkpoint, the authors' fpn_mobilenet.h5 /
 fpn_inception.h5, or MMagic's republication. ``--out`` writes the metrics and
@@ -36,6 +38,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--save-images', metavar='DIR', help='write the deblurred images here')
     parser.add_argument(
+        '--test-set',
+        metavar='DATASET_CONFIG',
+        help='evaluate on the test set of this dataset config instead, e.g. '
+        'configs/_base_/datasets/hide.py')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -54,7 +61,7 @@ def parse_args(argv=None):
 
 def build_cfg(args):
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
-                             args.launcher)
+                             args.launcher, args.test_set)
     # The checkpoint supplies the weights: fetch no ImageNet/VGG weights.
     _disable_pretrained(cfg.model)
     cfg.load_from = None  # loaded below, whatever its layout

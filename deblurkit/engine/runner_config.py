@@ -7,12 +7,15 @@ from mmengine.config import Config
 
 
 def load_runner_config(config, cfg_options=None, work_dir=None,
-                       launcher='none'):
+                       launcher='none', test_set=None):
     """Load a config for mmengine's Runner the way the tools do.
 
     - the current directory joins ``sys.path``, so a user's own modules
       named in ``custom_imports`` are found beside them;
-    - ``cfg_options`` (dotted keys) are merged;
+    - ``test_set``, a dataset config such as
+      ``configs/_base_/datasets/hide.py``, replaces ``test_dataloader`` and
+      ``test_evaluator``;
+    - ``cfg_options`` (dotted keys) are merged last, so they win;
     - ``work_dir`` defaults to ``./work_dirs/<config name>``;
     - ``SafeCheckpointHook`` is added if the config lacks it, so
       checkpoints load with ``weights_only=True``;
@@ -25,6 +28,16 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
         raise FileNotFoundError(f'config {config!r} does not exist')
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
+    if test_set is not None:
+        if not osp.isfile(test_set):
+            raise FileNotFoundError(f'test set config {test_set!r} does not '
+                                    'exist')
+        benchmark = Config.fromfile(test_set)
+        for key in ('test_dataloader', 'test_evaluator'):
+            if key not in benchmark:
+                raise KeyError(f'test set config {test_set!r} defines no '
+                               f'`{key}`')
+            cfg[key] = benchmark[key]
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if work_dir is not None:

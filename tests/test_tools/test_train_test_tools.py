@@ -5,6 +5,7 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from conftest import as_cli, short_run_options
 
@@ -78,3 +79,18 @@ def test_train_resume_and_test(tmp_path, tiny_gopro, repo_root):
 def test_missing_checkpoint_is_named(tmp_path, repo_root, capsys):
     assert test_tool.main([CONFIG, str(tmp_path / 'nope.pth')]) == 1
     assert 'nope.pth' in capsys.readouterr().err
+
+
+def test_test_set_option_swaps_the_benchmark(tmp_path, repo_root):
+    from deblurkit.engine.runner_config import load_runner_config
+    cfg = load_runner_config(
+        CONFIG,
+        {'test_dataloader.dataset.data_root': str(tmp_path)},
+        test_set='configs/_base_/datasets/realblur_r.py')
+    dataset = cfg.test_dataloader.dataset
+    assert dataset.type == 'PairedListDataset'
+    assert dataset.ann_file == 'RealBlur_R_test_list.txt'
+    assert dataset.data_root == str(tmp_path)  # --cfg-options still win
+    assert cfg.val_dataloader.dataset.type == 'GoProDataset'
+    with pytest.raises(FileNotFoundError, match='nowhere.py'):
+        load_runner_config(CONFIG, test_set='configs/nowhere.py')
