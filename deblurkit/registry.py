@@ -60,9 +60,12 @@ __all__ = [
 SCOPE = 'deblurkit'
 
 
-def _child(name, parent, location):
+def _child(name, parent, *locations):
     return Registry(
-        name, parent=parent, scope=SCOPE, locations=[f'deblurkit.{location}'])
+        name,
+        parent=parent,
+        scope=SCOPE,
+        locations=[f'deblurkit.{loc}' for loc in locations])
 
 
 # mmengine's machinery, under our scope.
@@ -83,7 +86,8 @@ PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS,
 # Data.
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'datasets')
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS, 'datasets')
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'datasets.transforms')
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'datasets.transforms',
+                    'synthesis')
 
 # Models.
 MODELS = _child('model', MMENGINE_MODELS, 'models')

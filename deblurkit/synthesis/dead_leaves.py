@@ -24,6 +24,8 @@ On top of the classic model, to look more like photographs:
 import cv2
 import numpy as np
 
+from .color import linear_to_srgb
+
 __all__ = ['dead_leaves_image']
 
 # Fixed-point bits for OpenCV's drawing calls: sub-pixel shape positions.
@@ -69,7 +71,7 @@ def _mean_square(power, low, high):
 
 
 def _noise_field(shape, beta, rng):
-    """Noise with power spectrum ``1/f**beta``, scaled to [0, 1].
+    """Noise with power spectrum ``1/f**beta``, about [0, 1].
 
     Args:
         shape (tuple[int, int]): ``(H, W)``.
@@ -77,18 +79,36 @@ def _noise_field(shape, beta, rng):
         rng (np.random.Generator): Source of randomness.
 
     Returns:
-        np.ndarray: ``(H, W)`` float32.
+        np.ndarray: ``(H, W)`` float32; 98% of the values in [0, 1].
     """
     height, width = shape
-    fy = np.fft.fftfreq(height)[:, None]
-    fx = np.fft.rfftfreq(width)[None, :]
-    radius = np.sqrt(fx**2 + fy**2)
-    radius[0, 0] = 1.0
-    spectrum = np.fft.rfft2(rng.standard_normal(shape)) * radius**(-beta / 2)
+    fy = np.fft.fftfreq(height).astype(np.float32)[:, None]
+    fx = np.fft.rfftfreq(width).astype(np.float32)[None, :]
+    radius_sq = fx**2 + fy**2
+    radius_sq[0, 0] = 1.0
+    # White noise drawn directly in the frequency domain (irfft2 keeps the
+    # Hermitian part), which saves a forward transform.
+    white = rng.standard_normal((2, ) + radius_sq.shape, dtype=np.float32)
+    spectrum = (white[0] + 1j * white[1]) * radius_sq**np.float32(-beta / 4)
     spectrum[0, 0] = 0.0
     field = np.fft.irfft2(spectrum, s=shape)
-    lo, hi = np.percentile(field, (1, 99))
-    return np.clip((field - lo) / max(hi - lo, 1e-8), 0, 1).astype(np.float32)
+    # The field is Gaussian: +-2.33 standard deviations hold 98% of it
+    # (cheaper than sorting for percentiles).
+    return np.clip(field * (0.5 / (2.33 * field.std())) + 0.5, 0,
+                   1).astype(np.float32)
+
+
+def _lab_to_srgb(lab):
+    """CIELAB (D65) to sRGB in [0, 1], clipped; ``(..., 3)`` arrays."""
+    lightness, a, b = np.moveaxis(np.asarray(lab, np.float64), -1, 0)
+    fy = (lightness + 16) / 116
+    f = np.stack([fy + a / 500, fy, fy - b / 200], axis=-1)
+    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29)**2 * (f - 4 / 29))
+    xyz = xyz * (0.95047, 1.0, 1.08883)
+    linear = xyz @ np.array([[3.2406, -0.9689, 0.0557],
+                             [-1.5372, 1.8758, -0.2040],
+                             [-0.4986, 0.0415, 1.0570]])
+    return linear_to_srgb(linear)
 
 
 def _natural_palette(rng, count):
@@ -101,14 +121,13 @@ def _natural_palette(rng, count):
     Returns:
         np.ndarray: ``(count, 3)`` float32 RGB in [0, 1].
     """
-    colourfulness = rng.uniform(8, 45)
+    colourfulness = rng.uniform(5, 30)
     lightness = 100 * rng.beta(1.2, 1.2, count)
     chroma = colourfulness * rng.exponential(1.0, count)
     hue = rng.uniform(0, 2 * np.pi, count)
-    lab = np.stack([lightness, chroma * np.cos(hue), chroma * np.sin(hue)],
-                   axis=1).astype(np.float32)
-    rgb = cv2.cvtColor(lab[None], cv2.COLOR_Lab2RGB)[0]
-    return np.clip(rgb, 0, 1)
+    return _lab_to_srgb(
+        np.stack([lightness, chroma * np.cos(hue), chroma * np.sin(hue)],
+                 axis=1))
 
 
 class _Painter:
@@ -124,34 +143,41 @@ class _Painter:
         self.rng = rng
         self.canvas = np.empty((self.height, self.width, 3), np.float32)
         self.palette = _natural_palette(rng, int(rng.integers(3, 9)))
-        # Twice the image size so a leaf can take its texture from a random
-        # window, not the same patch as its neighbours.
-        big = (2 * self.height, 2 * self.width)
+        # Larger than the image (which bounds any leaf's box) so a leaf can
+        # take its texture from a random window, not the same patch as its
+        # neighbours.
+        big = (self.height * 3 // 2, self.width * 3 // 2)
         self.textures = [
             _noise_field(big, rng.uniform(1.0, 2.0), rng),
             _noise_field(big, rng.uniform(2.0, 3.0), rng)
         ]
 
-    def colour(self):
-        """A palette colour with some variation in lightness and tint."""
-        base = self.palette[self.rng.integers(len(self.palette))]
-        jitter = np.exp(self.rng.normal(0, 0.2)) + self.rng.normal(0, 0.02, 3)
-        return np.clip(base * jitter, 0, 1).astype(np.float32)
+    def colours(self, count):
+        """``(count, 2, 3)``: pairs of colours, for flat fills and ramps.
 
-    def second_colour(self, first):
-        """The other end of a gradient or texture: same hue or another."""
-        if self.rng.random() < 0.5:
-            return self.colour()
-        return np.clip(first * np.exp(self.rng.normal(0, 0.5)), 0,
+        The first is a palette colour varied in lightness and tint; the
+        second (the other end of a gradient or texture) is another such
+        colour or the first one lighter or darker, like shading on one
+        material.
+        """
+        rng = self.rng
+
+        def varied():
+            base = self.palette[rng.integers(len(self.palette), size=count)]
+            return base * np.exp(rng.normal(0, 0.2, (count, 1))) + \
+                rng.normal(0, 0.02, (count, 3))
+
+        first = varied()
+        shaded = first * np.exp(rng.normal(0, 0.5, (count, 1)))
+        second = np.where(rng.random((count, 1)) < 0.5, varied(), shaded)
+        return np.clip(np.stack([first, second], axis=1), 0,
                        1).astype(np.float32)
 
     def box(self, cx, cy, reach):
         """Bounding box ``(x0, y0, x1, y1)`` clipped to the canvas."""
-        x0 = max(int(np.floor(cx - reach)) - 1, 0)
-        y0 = max(int(np.floor(cy - reach)) - 1, 0)
-        x1 = min(int(np.ceil(cx + reach)) + 2, self.width)
-        y1 = min(int(np.ceil(cy + reach)) + 2, self.height)
-        return x0, y0, x1, y1
+        return (max(int(cx - reach) - 1, 0), max(int(cy - reach) - 1, 0),
+                min(int(cx + reach) + 2, self.width),
+                min(int(cy + reach) + 2, self.height))
 
     def blend(self, box, mask, fill):
         """Composite ``fill`` (``(3,)`` or ``(h, w, 3)``) under ``mask``."""
@@ -160,36 +186,33 @@ class _Painter:
         region = self.canvas[y0:y1, x0:x1]
         region += alpha * (fill - region)
 
-    def background(self):
+    def background(self, colours):
         """Fill the canvas with a smooth gradient between two colours."""
-        ys, xs = np.mgrid[0:self.height, 0:self.width].astype(np.float32)
-        theta = self.rng.uniform(0, 2 * np.pi)
-        ramp = xs * np.cos(theta) + ys * np.sin(theta)
-        ramp = (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
-        first = self.colour()
-        self.canvas[:] = first + ramp[..., None] * (self.second_colour(first)
-                                                    - first)
+        centre = (self.width / 2, self.height / 2)
+        box = (0, 0, self.width, self.height)
+        self.canvas[:] = self.fill('gradient', box, centre,
+                                   max(centre), colours)
 
-    def texture(self, kind, box, cx, cy, radius):
+    def fill(self, kind, box, centre, radius, colours):
         """The fill of a leaf of the given texture kind over ``box``."""
-        x0, y0, x1, y1 = box
-        rng = self.rng
-        first = self.colour()
+        first, second = colours
         if kind == 'flat' or radius < _MIN_TEXTURED_RADIUS:
             return first
-        second = self.second_colour(first)
+        x0, y0, x1, y1 = box
+        rng = self.rng
         if kind == 'noise':
             field = self.textures[rng.integers(len(self.textures))]
             oy = rng.integers(0, field.shape[0] - (y1 - y0) + 1)
             ox = rng.integers(0, field.shape[1] - (x1 - x0) + 1)
             ramp = field[oy:oy + y1 - y0, ox:ox + x1 - x0]
-            gain = rng.uniform(0.5, 3.0)
-            ramp = np.clip((ramp - 0.5) * gain + 0.5, 0, 1)
+            ramp = np.clip((ramp - 0.5) * rng.uniform(0.5, 3.0) + 0.5, 0, 1)
         else:
-            xs = np.arange(x0, x1, dtype=np.float32)[None, :] - cx
-            ys = np.arange(y0, y1, dtype=np.float32)[:, None] - cy
             theta = rng.uniform(0, 2 * np.pi)
-            along = xs * np.cos(theta) + ys * np.sin(theta)
+            xs = (np.arange(x0, x1, dtype=np.float32) - centre[0]) * np.cos(
+                theta)
+            ys = (np.arange(y0, y1, dtype=np.float32) - centre[1]) * np.sin(
+                theta)
+            along = xs[None, :] + ys[:, None]
             if kind == 'gradient':
                 ramp = np.clip(along / (2 * radius) + 0.5, 0, 1)
             else:  # stripes: from soft sinusoids to nearly square waves
@@ -201,7 +224,7 @@ class _Painter:
                     hardness)
         return first + ramp[..., None] * (second - first)
 
-    def leaf(self, cx, cy, radius, shape, texture):
+    def leaf(self, cx, cy, radius, shape, texture, colours):
         """Draw one textured shape of the given radius centred at (cx, cy)."""
         rng = self.rng
         box = self.box(cx, cy, radius)
@@ -209,44 +232,45 @@ class _Painter:
         if x1 <= x0 or y1 <= y0:
             return
         mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        centre = (cx - x0, cy - y0)
+        centre = ((cx - x0) * _ONE, (cy - y0) * _ONE)
+        fixed_centre = (int(centre[0]), int(centre[1]))
         if shape == 'disc':
-            cv2.circle(mask, tuple(_fixed(centre)), int(_fixed(radius)), 255,
-                       -1, cv2.LINE_AA, _SHIFT)
+            cv2.circle(mask, fixed_centre, int(radius * _ONE), 255, -1,
+                       cv2.LINE_AA, _SHIFT)
         elif shape == 'ellipse':
-            axes = _fixed((radius, radius * rng.uniform(0.2, 1.0)))
-            cv2.ellipse(mask, tuple(_fixed(centre)), tuple(axes),
-                        rng.uniform(0, 180), 0, 360, 255, -1, cv2.LINE_AA,
-                        _SHIFT)
+            axes = (int(radius * _ONE),
+                    int(radius * _ONE * rng.uniform(0.2, 1.0)))
+            cv2.ellipse(mask, fixed_centre, axes, rng.uniform(0, 180), 0, 360,
+                        255, -1, cv2.LINE_AA, _SHIFT)
         else:
             if shape == 'rectangle':
                 half = rng.uniform(0.15, 1.0) * np.pi / 2
                 angles = np.array([half, np.pi - half, np.pi + half, -half])
-                reach = np.full(4, radius)
+                reach = radius * _ONE
             else:  # polygon, possibly concave
                 sides = int(rng.integers(3, 9))
                 angles = np.sort(rng.uniform(0, 2 * np.pi, sides))
-                reach = radius * rng.uniform(0.4, 1.0, sides)
+                reach = radius * _ONE * rng.uniform(0.4, 1.0, sides)
             angles = angles + rng.uniform(0, 2 * np.pi)
             corners = np.stack([
                 centre[0] + reach * np.cos(angles),
                 centre[1] + reach * np.sin(angles)
-            ], axis=1)
-            cv2.fillPoly(mask, [_fixed(corners)], 255, cv2.LINE_AA, _SHIFT)
-        self.blend(box, mask, self.texture(texture, box, cx, cy, radius))
+            ], axis=1).astype(np.int32)
+            cv2.fillPoly(mask, [corners], 255, cv2.LINE_AA, _SHIFT)
+        self.blend(box, mask,
+                   self.fill(texture, box, (cx, cy), radius, colours))
 
-    def thin_structure(self, cx, cy, radius):
+    def thin_structure(self, cx, cy, radius, colour):
         """A line, a curve or a word, contrasting with what is under it."""
         rng = self.rng
         kind = rng.choice(('line', 'curve', 'text'), p=(0.35, 0.35, 0.3))
         thickness = int(rng.choice((1, 1, 2, 3)))
         if kind == 'text':
             text = ''.join(rng.choice(_GLYPHS, int(rng.integers(3, 13))))
-            font = int(rng.choice(len(_FONTS)))
-            scale = float(np.exp(rng.uniform(np.log(0.3), np.log(1.5))))
-            thickness = 1 if scale < 0.8 else thickness
-            (tw, th), base = cv2.getTextSize(text, _FONTS[font], scale,
-                                             thickness)
+            font = _FONTS[int(rng.integers(len(_FONTS)))]
+            scale = float(np.exp(rng.uniform(np.log(0.3), np.log(1.0))))
+            thickness = 1 if scale < 0.6 else min(thickness, 2)
+            (tw, th), base = cv2.getTextSize(text, font, scale, thickness)
             reach = max(tw, th + base) / 2 + thickness
         else:
             reach = radius + thickness
@@ -258,8 +282,8 @@ class _Painter:
         if kind == 'text':
             origin = (int(round(cx - x0 - tw / 2)),
                       int(round(cy - y0 + th / 2)))
-            cv2.putText(mask, text, origin, _FONTS[font], scale, 255,
-                        thickness, cv2.LINE_AA)
+            cv2.putText(mask, text, origin, font, scale, 255, thickness,
+                        cv2.LINE_AA)
         else:
             count = 2 if kind == 'line' else int(rng.integers(3, 7))
             steps = rng.normal(0, radius / np.sqrt(count), (count, 2))
@@ -271,7 +295,6 @@ class _Painter:
         under = self.canvas[y0:y1, x0:x1].mean()
         lightness = rng.uniform(0.0, 0.3) if under > 0.5 else rng.uniform(
             0.7, 1.0)
-        colour = self.colour()
         colour = np.clip(colour * lightness / max(colour.mean(), 1e-3), 0, 1)
         self.blend(box, mask, colour)
 
@@ -281,9 +304,9 @@ def dead_leaves_image(size,
                       power=None,
                       min_radius=2.0,
                       max_radius=None,
-                      coverage=3.0,
+                      coverage=2.5,
                       max_leaves=3000,
-                      thin_prob=0.03,
+                      thin_density=1.5,
                       defocus_prob=0.35,
                       shading_prob=0.6):
     """A random dead-leaves image with natural-image statistics.
@@ -293,17 +316,17 @@ def dead_leaves_image(size,
         rng (np.random.Generator): Source of randomness; the image is a
             deterministic function of its state.
         power (float | None): Exponent of the leaf radius density
-            ``r**-power``; 3 is scale invariant. None draws it from
-            U(2.7, 3.3) per image.
+            ``r**-power``; 3 is scale invariant, lower gives larger
+            regions. None draws it from U(2.6, 3.2) per image.
         min_radius (float): Smallest leaf radius in pixels. Defaults to 2.
         max_radius (float | None): Largest leaf radius, None for half the
             larger image side.
         coverage (float): Expected number of leaves covering a pixel; the
             background shows through about ``exp(-coverage)`` of the image.
-            Defaults to 3.
+            Defaults to 2.5.
         max_leaves (int): Upper bound on the number of leaves (speed).
-        thin_prob (float): Share of the leaves drawn as a thin line, curve
-            or word instead. Defaults to 0.03.
+        thin_density (float): Expected thin lines, curves or words per
+            100 x 100 pixels. Defaults to 1.5.
         defocus_prob (float): Chance that the leaves drawn before a random
             point are defocused (Gaussian, sigma 0.7-2.5 px). Defaults to
             0.35.
@@ -318,41 +341,50 @@ def dead_leaves_image(size,
         raise ValueError(f'dead_leaves_image: size must be (H, W) with '
                          f'positive sides, got {size}.')
     if power is None:
-        power = rng.uniform(2.7, 3.3)
+        power = rng.uniform(2.6, 3.2)
     if max_radius is None:
         max_radius = max(height, width) / 2
     max_radius = max(max_radius, min_radius)
 
     painter = _Painter((height, width), rng)
-    painter.background()
-
     # About 0.7 of the circumscribed disc is covered by an average shape.
     leaf_area = 0.7 * np.pi * _mean_square(power, min_radius, max_radius)
     count = int(min(max_leaves, coverage * height * width / leaf_area))
-    radii = _power_law(rng, count, power, min_radius, max_radius)
-    centres = rng.random((count, 2)) * (width, height)
-    shapes = rng.choice(len(_SHAPES), count, p=_SHAPE_PROBS)
-    textures = rng.choice(len(_TEXTURES), count, p=_TEXTURE_PROBS)
-    thin = rng.random(count) < thin_prob
-    defocus_at = int(count * rng.uniform(0.2, 0.7)) if (
+    num_thin = rng.poisson(thin_density * height * width / 1e4)
+    total = count + num_thin
+    # Leaves and thin structures share one random drawing order, so thin
+    # structures get occluded like everything else.
+    radii = _power_law(rng, total, power, min_radius, max_radius)
+    radii[count:] = np.maximum(radii[count:], 4 * min_radius)
+    order = rng.permutation(total)
+    centres = rng.random((total, 2)) * (width, height)
+    shapes = rng.choice(len(_SHAPES), total, p=_SHAPE_PROBS)
+    textures = rng.choice(len(_TEXTURES), total, p=_TEXTURE_PROBS)
+    colours = painter.colours(total + 1)
+    defocus_at = int(total * rng.uniform(0.2, 0.7)) if (
         rng.random() < defocus_prob) else -1
 
-    for i in range(count):
-        if i == defocus_at:
+    painter.background(colours[total])
+    for step, i in enumerate(order):
+        if step == defocus_at:
             painter.canvas = cv2.GaussianBlur(
                 painter.canvas, (0, 0),
                 rng.uniform(0.7, 2.5),
                 borderType=cv2.BORDER_REFLECT_101)
         cx, cy = centres[i]
-        if thin[i]:
-            painter.thin_structure(cx, cy, max(radii[i], 4 * min_radius))
+        if i >= count:
+            painter.thin_structure(cx, cy, radii[i], colours[i, 0])
         else:
             painter.leaf(cx, cy, radii[i], _SHAPES[shapes[i]],
-                         _TEXTURES[textures[i]])
+                         _TEXTURES[textures[i]], colours[i])
 
     image = painter.canvas
     if rng.random() < shading_prob:
-        shade = _noise_field((height, width), 3.5, rng)
+        # Smooth, so drawn at 1/8 of the size and interpolated.
+        shade = cv2.resize(
+            _noise_field((height // 8 + 1, width // 8 + 1), 3.5, rng),
+            (width, height),
+            interpolation=cv2.INTER_CUBIC)
         image = image * (1 - rng.uniform(0.1, 0.5) * shade)[..., None]
     return _stretch(image, rng)
 

@@ -180,7 +180,8 @@ def random_trajectory(rng,
                       speed_variation=0.3,
                       point_spacing=1.0,
                       min_points=7,
-                      max_points=64):
+                      max_points=64,
+                      **path_kwargs):
     """A random camera trajectory over one exposure.
 
     Args:
@@ -203,13 +204,15 @@ def random_trajectory(rng,
         point_spacing (float): See ``num_points``. Defaults to 1.
         min_points (int): See ``num_points``. Defaults to 7.
         max_points (int): See ``num_points``. Defaults to 64.
+        **path_kwargs: ``jitter``, ``shake``, ``centripetal``,
+            ``impulse_rate`` of :func:`random_motion_path`.
 
     Returns:
         MotionTrajectory: Points (and angles) centred on their means.
     """
     if length is None:
         length = sample_blur_length(rng, min_length, max_length)
-    path = random_motion_path(rng, length)
+    path = random_motion_path(rng, length, **path_kwargs)
 
     rotation_px = rng.uniform(-max_rotation_px, max_rotation_px)
     if max_rotation_px > 0 and image_size is None:

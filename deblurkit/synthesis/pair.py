@@ -1,0 +1,137 @@
+"""One (blurred, sharp) training pair from a sharp image.
+
+:class:`BlurSettings` says which blur models to use and how strong; it is
+shared by the Python API, the dataset writer, the command-line tool and the
+``SynthesizeMotionBlur`` transform, so all four make the same data.
+"""
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+import numpy as np
+
+from .blur import as_float_image, blur_by_frame_averaging, blur_with_kernel
+from .degradations import add_sensor_noise, jpeg_compress
+from .kernel import random_blur_kernel
+from .trajectory import random_trajectory
+
+__all__ = ['BLUR_MODELS', 'BlurSettings', 'synthesize_pair']
+
+#: ``'gopro'``: frame averaging along a camera trajectory (translation and
+#: rotation); ``'kernel'``: convolution with a random-trajectory kernel;
+#: ``'mixed'``: either, per pair.
+BLUR_MODELS = ('gopro', 'kernel', 'mixed')
+
+
+@dataclass(frozen=True)
+class BlurSettings:
+    """How :func:`synthesize_pair` blurs and degrades an image.
+
+    Args:
+        blur (str): One of :data:`BLUR_MODELS`. Defaults to ``'mixed'``.
+        gopro_share (float): With ``'mixed'``, the share of pairs blurred
+            by frame averaging. Defaults to 0.5.
+        min_length (float): Shortest blur trajectory in pixels. Defaults
+            to 0.
+        max_length (float): Longest blur trajectory in pixels. Defaults
+            to 25.
+        max_rotation_px (float): Largest in-plane rotation of the
+            frame-averaging model, as the displacement in pixels it causes
+            at the image corners. Defaults to 3.
+        noise (float): Largest sensor-noise standard deviation, in 8-bit
+            levels (0 to 255 scale) at mid-grey; 0 for none. Each noisy
+            pair draws its level uniformly below it and splits it randomly
+            between shot and read noise. Defaults to 2.
+        noise_prob (float): Share of pairs that get noise. Defaults to 0.5.
+        jpeg_quality (int | None): Lowest JPEG quality; a compressed pair
+            draws its quality uniformly from ``[jpeg_quality, 95]``. None
+            for no compression. Defaults to None.
+        jpeg_prob (float): Share of pairs compressed (when
+            ``jpeg_quality`` is set). Defaults to 0.5.
+    """
+
+    blur: str = 'mixed'
+    gopro_share: float = 0.5
+    min_length: float = 0.0
+    max_length: float = 25.0
+    max_rotation_px: float = 3.0
+    noise: float = 2.0
+    noise_prob: float = 0.5
+    jpeg_quality: Optional[int] = None
+    jpeg_prob: float = 0.5
+
+    def __post_init__(self):
+        if self.blur not in BLUR_MODELS:
+            raise ValueError(f'blur must be one of {BLUR_MODELS}, got '
+                             f'{self.blur!r}.')
+        if not 0 <= self.min_length <= self.max_length:
+            raise ValueError(
+                'blur lengths need 0 <= min_length <= max_length, got '
+                f'min_length={self.min_length}, '
+                f'max_length={self.max_length}.')
+        for name in ('gopro_share', 'noise_prob', 'jpeg_prob'):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f'{name} must be in [0, 1], got '
+                                 f'{getattr(self, name)}.')
+        if self.noise < 0 or self.max_rotation_px < 0:
+            raise ValueError('noise and max_rotation_px must be >= 0, got '
+                             f'noise={self.noise}, '
+                             f'max_rotation_px={self.max_rotation_px}.')
+        if self.jpeg_quality is not None and \
+                not 1 <= self.jpeg_quality <= 95:
+            raise ValueError('jpeg_quality must be None or in [1, 95], got '
+                             f'{self.jpeg_quality}.')
+
+    def to_dict(self):
+        """The settings as a plain dict (for a manifest or a config)."""
+        return asdict(self)
+
+
+def synthesize_pair(sharp, rng, settings=None):
+    """Blur a sharp image into a training pair.
+
+    The blur model, its trajectory, the noise and the compression are all
+    drawn from ``rng``: the same generator state gives the same pair.
+
+    Args:
+        sharp (np.ndarray): ``H x W x 3`` sRGB image, float in [0, 1] or
+            uint8.
+        rng (np.random.Generator): Source of randomness.
+        settings (BlurSettings | None): None for the defaults.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: ``(blurred, sharp)``, both
+        ``H x W x 3`` float32 in [0, 1]; ``sharp`` is the input as float.
+    """
+    settings = settings or BlurSettings()
+    sharp = as_float_image(sharp, 'sharp')
+    model = settings.blur
+    if model == 'mixed':
+        model = 'gopro' if rng.random() < settings.gopro_share else 'kernel'
+    if model == 'gopro':
+        trajectory = random_trajectory(
+            rng,
+            min_length=settings.min_length,
+            max_length=settings.max_length,
+            image_size=sharp.shape[:2],
+            max_rotation_px=settings.max_rotation_px)
+        blurred = blur_by_frame_averaging(sharp, trajectory)
+    else:
+        kernel = random_blur_kernel(
+            rng,
+            min_length=settings.min_length,
+            max_length=settings.max_length)
+        blurred = blur_with_kernel(sharp, kernel)
+
+    if settings.noise > 0 and rng.random() < settings.noise_prob:
+        level = rng.uniform(0, settings.noise) / 255
+        shot_share = rng.random()
+        blurred = add_sensor_noise(
+            blurred,
+            rng,
+            read_sigma=level * np.sqrt(1 - shot_share),
+            shot_sigma=level * np.sqrt(shot_share))
+    if settings.jpeg_quality is not None and \
+            rng.random() < settings.jpeg_prob:
+        quality = int(rng.integers(settings.jpeg_quality, 96))
+        blurred = jpeg_compress(blurred, quality)
+    return blurred, sharp
