@@ -153,3 +153,22 @@ def test_model_without_backbone_trains_with_warmup():
     model.train_step(batch(), wrappers)
     assert model.backbone is None
     assert not torch.equal(before, model.generator.weight)
+
+
+def test_gradient_accumulation_comes_from_the_optim_wrapper():
+    model = small_model(discriminator=False)
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.generator.parameters(), lr=0.1),
+        accumulative_counts=2)
+    wrappers = OptimWrapperDict(generator=wrapper)
+    wrapper.initialize_count_status(model, 0, 4)
+    head0 = params(model.generator.head)
+    model.train_step(batch(seed=1), wrappers)
+    # First of two accumulated steps: gradients kept, no update yet.
+    assert changed(head0, model.generator.head) == set()
+    assert model.generator.head.final.weight.grad is not None
+    model.train_step(batch(seed=2), wrappers)
+    # (Conv biases right before an instance norm get no gradient at all.)
+    assert changed(head0, model.generator.head) >= {
+        'final.weight', 'final.bias', 'head1.block0.weight', 'smooth.0.weight'
+    }
