@@ -36,6 +36,10 @@ class FPNHead(nn.Module):
         out_channels (int): Channels of the output image.
         norm (str): ``'instance'`` (as released), ``'batch'`` or ``'none'``.
         conv_type (str): ``'conv'`` or ``'dsc'`` (depthwise-separable).
+        zero_init_residual (bool): Start ``final`` at zero, so an untrained
+            generator returns its input unchanged and training begins from
+            the identity instead of from noise (useful from scratch; the
+            official code does not do it).
 
     Shapes: ``(map0, ..., map4)`` at strides 2..32 -> residual
     ``(N, out_channels, H, W)`` (stride 1).
@@ -46,7 +50,8 @@ class FPNHead(nn.Module):
                  num_filters=64,
                  out_channels=3,
                  norm='instance',
-                 conv_type='conv'):
+                 conv_type='conv',
+                 zero_init_residual=False):
         super().__init__()
         c = num_filters
         for k in (1, 2, 3, 4):
@@ -59,6 +64,10 @@ class FPNHead(nn.Module):
             build_conv3x3(conv_type, c, c // 2, True),
             build_norm_layer(norm, c // 2), nn.ReLU())
         self.final = build_conv3x3(conv_type, c // 2, out_channels, True)
+        if zero_init_residual:
+            last = getattr(self.final, 'pointwise', self.final)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, maps):
         map0, map1, map2, map3, map4 = maps

@@ -165,3 +165,18 @@ def test_dsc_needs_at_most_40_percent_of_the_macs():
     # 39.7 GMACs at 736x1280 / 16 for the dense generator.
     assert 2.2e9 < dense_macs < 2.8e9
     assert dsc_macs / dense_macs <= 0.40
+
+
+@pytest.mark.parametrize('conv_type', ['conv', 'dsc'])
+def test_zero_init_residual_starts_from_the_identity(conv_type):
+    generator = FPNGenerator(
+        backbone=dict(type='MobileNetV2'),
+        neck=dict(type='FPN', num_filters=32, conv_type=conv_type),
+        head=dict(
+            type='FPNHead',
+            num_filters=16,
+            conv_type=conv_type,
+            zero_init_residual=True)).eval()
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(generator(x), x)
