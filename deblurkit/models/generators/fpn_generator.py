@@ -56,6 +56,11 @@ class FPNGenerator(nn.Module):
             32 are padded (bottom/right) before the network and cropped back
             after it: ``'reflect'``, ``'replicate'``, ``'constant'`` (zeros),
             or None to refuse them with an error.
+        train_norm_stats (str): Statistics of the norm layers in training:
+            ``'batch'`` (PyTorch's behaviour; the official training used
+            batch size 1, where it equals per-image statistics) or
+            ``'per_image'`` (each image its own statistics at any batch size,
+            so training matches ``norm_stats='per_image'`` inference).
 
     Shapes: ``(N, 3, H, W)`` in [-1, 1] -> ``(N, 3, H, W)`` in [-1, 1].
     """
@@ -65,7 +70,8 @@ class FPNGenerator(nn.Module):
                  neck=dict(type='FPN'),
                  head=dict(type='FPNHead'),
                  norm_stats='per_image',
-                 pad_mode='reflect'):
+                 pad_mode='reflect',
+                 train_norm_stats='batch'):
         super().__init__()
         if pad_mode not in PAD_MODES:
             raise ValueError(
@@ -96,6 +102,7 @@ class FPNGenerator(nn.Module):
         self.head = build_part(HEADS, head, 'model.generator.head')
         convert_norm_layers(self)
         self.norm_stats = norm_stats
+        set_norm_stats(self, train_norm_stats, 'train_norm_stats')
 
     @property
     def norm_stats(self):

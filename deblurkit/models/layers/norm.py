@@ -27,16 +27,34 @@ NORM_TYPES = ('instance', 'batch', 'none')
 class NormStatsMixin:
     """Adds ``norm_stats`` (``'per_image'`` or ``'running'``) to a norm layer.
 
-    Only eval mode is affected.
+    ``norm_stats`` acts in eval mode only. ``train_norm_stats`` chooses the
+    statistics of training: ``'batch'`` (the layer's own behaviour) or
+    ``'per_image'``, which normalises each image with its own statistics in
+    training as well (what the official batch-1 training does, for any
+    batch size) and updates the running buffers with their batch mean.
+    Only the plain torch classes support ``'per_image'`` training.
     """
 
     norm_stats = 'per_image'
+    train_norm_stats = 'batch'
     # True for the plain torch classes, whose per-image forward is exactly
     # ``F.instance_norm`` with the layer's affine parameters.
     _plain = False
 
     def forward(self, x):
-        if self.training or self.norm_stats == 'running':
+        if self.training:
+            if self.train_norm_stats == 'per_image' and self._plain:
+                return F.instance_norm(
+                    x,
+                    running_mean=self.running_mean,
+                    running_var=self.running_var,
+                    weight=self.weight,
+                    bias=self.bias,
+                    use_input_stats=True,
+                    momentum=0.1 if self.momentum is None else self.momentum,
+                    eps=self.eps)
+            return super().forward(x)
+        if self.norm_stats == 'running':
             return super().forward(x)
         if self._plain:
             return F.instance_norm(
@@ -110,14 +128,16 @@ def convert_norm_layers(module):
     return module
 
 
-def set_norm_stats(module, mode):
-    """Set the inference statistics of every converted norm in ``module``."""
-    if mode not in NORM_STATS_MODES:
-        raise ValueError(
-            f'norm_stats must be one of {NORM_STATS_MODES}, got {mode!r}')
+def set_norm_stats(module, mode, attr='norm_stats'):
+    """Set the inference (or, with ``attr='train_norm_stats'``, training)
+    statistics of every converted norm in ``module``."""
+    if mode not in NORM_STATS_MODES and not (attr == 'train_norm_stats'
+                                             and mode == 'batch'):
+        raise ValueError(f'{attr} must be one of {NORM_STATS_MODES}, got '
+                         f'{mode!r}')
     for layer in module.modules():
         if isinstance(layer, NormStatsMixin):
-            layer.norm_stats = mode
+            setattr(layer, attr, mode)
 
 
 def build_norm_layer(norm, channels):

@@ -180,3 +180,20 @@ def test_zero_init_residual_starts_from_the_identity(conv_type):
     x = torch.rand(1, 3, 64, 64) * 2 - 1
     with torch.no_grad():
         assert torch.equal(generator(x), x)
+
+
+def test_per_image_training_statistics_are_batch_invariant():
+    torch.manual_seed(0)
+    generator = FPNGenerator(**SMALL, train_norm_stats='per_image').train()
+    x = torch.rand(3, 3, 128, 128) * 2 - 1
+    bn = generator.backbone.features[0][1]
+    mean0 = bn.running_mean.clone()
+    together = generator(x)
+    alone = torch.cat([generator(img[None]) for img in x])
+    assert (together - alone).abs().max() < 1e-4
+    assert not torch.equal(bn.running_mean, mean0)  # buffers still learn
+    # With batch statistics the images influence each other.
+    batch_stats = FPNGenerator(**SMALL).train()
+    batch_stats.load_state_dict(generator.state_dict())
+    mixed = batch_stats(x)
+    assert (mixed[:1] - batch_stats(x[:1])).abs().max() > 1e-3
