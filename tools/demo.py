@@ -41,6 +41,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--size', type=int, default=160, help='synthetic image size')
     parser.add_argument(
+        '--max-blur',
+        type=float,
+        default=6.0,
+        help='longest camera-shake path in pixels (about 4%% of the size)')
+    parser.add_argument(
         '--max-iters', type=int, help='training iterations (config default)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
@@ -51,13 +56,26 @@ def parse_args(argv=None):
 # ------------------------------------------------------------------ data
 def ensure_dataset(args):
     """Synthesise the demo data unless a complete set is already there."""
-    from deblurkit.synthesis import (MANIFEST, list_complete_pairs,
-                                     write_blur_dataset)
+    from deblurkit.synthesis import (MANIFEST, BlurSettings,
+                                     list_complete_pairs, write_blur_dataset)
     manifest = osp.join(args.data_root, MANIFEST)
+    settings = BlurSettings(max_length=args.max_blur)
+    wanted = dict(
+        size=[args.size, args.size],
+        seed=args.seed,
+        num_train=args.num_train,
+        num_test=args.num_test,
+        max_length=settings.max_length)
     if osp.isfile(manifest):
         with open(manifest) as f:
             info = json.load(f)
-        complete = (
+        found = dict(
+            size=info.get('size'),
+            seed=info.get('seed'),
+            num_train=info.get('num_train'),
+            num_test=info.get('num_test'),
+            max_length=info.get('settings', {}).get('max_length'))
+        complete = found == wanted and (
             len(list_complete_pairs(osp.join(args.data_root, 'train'))) ==
             info.get('num_train') and
             len(list_complete_pairs(osp.join(args.data_root, 'test'))) ==
@@ -73,6 +91,7 @@ def ensure_dataset(args):
         args.num_test,
         size=(args.size, args.size),
         seed=args.seed,
+        settings=settings,
         overwrite=osp.exists(args.data_root))
 
 
@@ -234,6 +253,9 @@ def main(argv=None):
         osp.join(args.work_dir, 'demo_grid.png'),
         grid_image(triplets[:args.grid_images]))
     train_log, val_log = read_scalars(log_dir)
+    # Validation records carry no iteration; they come every val_interval.
+    for k, record in enumerate(val_log):
+        record['step'] = (k + 1) * cfg.train_cfg.val_interval
     plot_curves(
         osp.join(args.work_dir, 'training_curves.png'), train_log, val_log,
         metrics['blurred']['PSNR'])
