@@ -27,19 +27,30 @@ def reference(model, bgr):
     return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
 
 
-def test_bgr_uint8_matches_the_network_by_hand(tiny_model):
+def assert_matches_reference(model, img, out, monkeypatch):
+    """The fast path rounds like the plain generator but for a few pixels
+    sitting on a rounding boundary; with it switched off the match is
+    exact."""
+    expected = reference(model, img)
+    diff = np.abs(out.astype(int) - expected.astype(int))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+    monkeypatch.setenv('DEBLURKIT_FAST_INFERENCE', '0')
+    np.testing.assert_array_equal(deblur_image(model, img), expected)
+
+
+def test_bgr_uint8_matches_the_network_by_hand(tiny_model, monkeypatch):
     img = rand((40, 56, 3))
     out = deblur_image(tiny_model, img)
     assert out.shape == img.shape and out.dtype == np.uint8
-    np.testing.assert_array_equal(out, reference(tiny_model, img))
+    assert_matches_reference(tiny_model, img, out, monkeypatch)
     assert not np.array_equal(out, img)  # the network did something
 
 
-def test_odd_size(tiny_model):
+def test_odd_size(tiny_model, monkeypatch):
     img = rand((33, 51, 3))
     out = deblur_image(tiny_model, img)
     assert out.shape == (33, 51, 3)
-    np.testing.assert_array_equal(out, reference(tiny_model, img))
+    assert_matches_reference(tiny_model, img, out, monkeypatch)
 
 
 @pytest.mark.parametrize('shape', [(40, 56), (40, 56, 1)])

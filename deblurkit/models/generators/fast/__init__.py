@@ -1,0 +1,23 @@
+"""The fast inference path of the DeblurGAN-v2 generator.
+
+- :func:`optimize_generator` turns an :class:`FPNGenerator` into an
+  inference-only module with the same outputs (:mod:`.generator`);
+- :func:`fast_generator_for` keeps one per generator for
+  ``deblurkit.apis`` (:mod:`.cache`);
+- :func:`tune_cpu_allocator` keeps freed CPU memory mapped, which removes
+  the page-fault cost of large activations (:mod:`.allocator`);
+- :func:`export_onnx` writes the generator as ONNX with faithful per-image
+  normalisation (:mod:`.onnx_export`).
+"""
+from .allocator import allocator_tuned, tune_cpu_allocator
+from .cache import fast_generator_for, fast_inference_enabled
+from .generator import FastFPNGenerator, optimize_generator
+from .onnx_export import ExportableGenerator, check_onnx, export_onnx
+from .upsampled_conv import UpsampledConv3x3, add_upsampled_
+
+__all__ = [
+    'FastFPNGenerator', 'optimize_generator', 'fast_generator_for',
+    'fast_inference_enabled', 'tune_cpu_allocator', 'allocator_tuned',
+    'ExportableGenerator', 'export_onnx', 'check_onnx', 'UpsampledConv3x3',
+    'add_upsampled_'
+]

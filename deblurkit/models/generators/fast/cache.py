@@ -1,0 +1,70 @@
+"""The fast generator of a model, built once and rebuilt when needed.
+
+``deblurkit.apis`` calls :func:`fast_generator_for` for every batch; the
+fast module is kept (beside the generator, not inside it, for as long as the
+generator lives) and rebuilt only when the generator's weights, device,
+dtype or ``norm_stats`` change, so loading another checkpoint into the same
+model is picked up.
+"""
+import os
+import weakref
+
+import torch
+
+from ..fpn_generator import FPNGenerator
+from .allocator import tune_cpu_allocator
+from .generator import optimize_generator
+
+ENV_SWITCH = 'DEBLURKIT_FAST_INFERENCE'
+# generator -> (key, fast module); entries go with their generator.
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def fast_inference_enabled():
+    """False when the environment variable DEBLURKIT_FAST_INFERENCE is 0."""
+    return os.environ.get(ENV_SWITCH, '1').strip().lower() not in ('0',
+                                                                   'false',
+                                                                   'no')
+
+
+def _weights_key(generator):
+    # _version counts in-place writes (load_state_dict copies in place);
+    # data_ptr catches replaced tensors (.to(), assignment).
+    return tuple((t.data_ptr(), t._version)
+                 for t in (*generator.parameters(), *generator.buffers()))
+
+
+def fast_generator_for(generator, dtype=None):
+    """The module to call for inference with ``generator``.
+
+    Returns the cached fast module (:func:`optimize_generator`) for an
+    :class:`FPNGenerator` in eval mode, tuning the CPU allocator on the CPU
+    (:func:`tune_cpu_allocator`). Returns ``generator`` itself when the
+    fast path is switched off (``DEBLURKIT_FAST_INFERENCE=0``), when it is
+    in train mode (its batch statistics are not reproduced), or when it is
+    not an FPNGenerator.
+
+    Args:
+        generator (nn.Module): ``model.generator``.
+        dtype (torch.dtype, optional): Compute dtype (e.g. ``torch.float16``
+            on CUDA); default float32.
+
+    Returns:
+        nn.Module: A module mapping ``(N, 3, H, W)`` to the same shape.
+    """
+    if (not fast_inference_enabled() or generator.training
+            or not isinstance(generator, FPNGenerator)):
+        return generator
+    param = next(generator.parameters(), None)
+    device = param.device if param is not None else torch.device('cpu')
+    if device.type == 'cpu':
+        tune_cpu_allocator()
+    key = (device, dtype, generator.norm_stats, generator.pad_mode,
+           _weights_key(generator))
+    cached = _CACHE.get(generator)
+    if cached is None or cached[0] != key:
+        _CACHE.pop(generator, None)  # free the old one first
+        fast = optimize_generator(generator, device=device, dtype=dtype)
+        _CACHE[generator] = (key, fast)
+        return fast
+    return cached[1]

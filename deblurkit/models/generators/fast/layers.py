@@ -1,0 +1,424 @@
+"""Inference-only layers: a convolution with its normalisation and activation.
+
+Which normalisation can be removed depends on the statistics it uses
+(:mod:`deblurkit.models.layers.norm`):
+
+- ``'running'``: the norm is a fixed per-channel affine map, so it is folded
+  into the weights and bias of the convolution before it (computed in
+  float64), and the activation runs inside the convolution kernel on the CPU
+  (oneDNN post-op).
+- ``'per_image'``: the statistics depend on the image. In general the
+  convolution is followed by one normalisation kernel (statistics and
+  affine map) and the activation runs in place on its output. After an
+  expanding 1x1 convolution the output's statistics are computed from the
+  (smaller) input's covariance, so the norm folds into that image's
+  weights and the large output is written once, normalised and activated
+  (:meth:`FusedConv._image_affine_weights`).
+
+Weights are copied, never shared, so the source module stays untouched.
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.instancenorm import _InstanceNorm
+
+
+# Activations applied in place (and fused into oneDNN convolutions).
+_RELU, _RELU6 = 'relu', 'relu6'
+
+
+def activation_of(module):
+    """``None``, ``'relu'``, ``'relu6'`` or the module itself (kept as is).
+
+    Args:
+        module (nn.Module | None): An activation module (or an identity).
+    """
+    if module is None or isinstance(module, (nn.Identity, nn.Dropout)):
+        return None
+    if type(module) is nn.ReLU:
+        return _RELU
+    if type(module) is nn.ReLU6 or (type(module) is nn.Hardtanh
+                                    and module.min_val == 0
+                                    and module.max_val == 6):
+        return _RELU6
+    return module
+
+
+def is_simple_activation(module):
+    """True for the activations this module applies in place itself."""
+    return activation_of(module) in (None, _RELU, _RELU6) and not isinstance(
+        module, nn.Dropout)
+
+
+def apply_activation_(x, act):
+    """``act(x)``, in place for ReLU and ReLU6 (``x`` is a fresh tensor)."""
+    if act is None:
+        return x
+    if act == _RELU:
+        return x.relu_()
+    if act == _RELU6:
+        return x.clamp_(0, 6)
+    return act(x)
+
+
+def is_norm(module):
+    """True for a 2d batch or instance norm (converted or not)."""
+    return isinstance(module, (_BatchNorm, _InstanceNorm))
+
+
+def uses_image_stats(norm, norm_stats):
+    """Whether ``norm`` in eval mode normalises with the image's statistics.
+
+    Returns None where it would use statistics of the whole batch (a
+    BatchNorm without running buffers in ``'running'`` mode), which no fast
+    layer reproduces: such a layer is left as it is.
+    """
+    mode = norm_stats or getattr(norm, 'norm_stats', 'running')
+    if mode == 'per_image':
+        return True
+    if norm.running_mean is not None:
+        return False
+    # Without buffers an InstanceNorm still uses each image's statistics;
+    # a BatchNorm uses the batch's.
+    return True if isinstance(norm, _InstanceNorm) else None
+
+
+def norm_act_of(norm):
+    """The activation a timm norm-act layer applies after normalising."""
+    act = getattr(norm, 'act', None)
+    drop = getattr(norm, 'drop', None)
+    if drop is not None and not isinstance(drop, (nn.Identity, nn.Dropout)):
+        return NotImplemented
+    return activation_of(act)
+
+
+def per_image_norm(x, weight, bias, eps):
+    """Normalise each image and channel of ``x`` by its own mean/variance.
+
+    Equals ``F.instance_norm(x, weight=weight, bias=bias, eps=eps)`` (biased
+    variance), which is what the official predictor's train-mode BatchNorm
+    computes for a batch of one.
+
+    Args:
+        x (Tensor): ``(N, C, H, W)``, any memory format.
+        weight (Tensor | None): ``(C,)`` scale, float32.
+        bias (Tensor | None): ``(C,)`` shift, float32.
+        eps (float): Added to the variance.
+    """
+    if x.dtype not in _REDUCED and weight is not None:
+        # Mixed precision is allowed for half inputs only.
+        weight = weight.to(x.dtype)
+        bias = None if bias is None else bias.to(x.dtype)
+    if x.shape[0] == 1:
+        if x.device.type == 'cpu' and x.shape[2] * x.shape[3] >= \
+                PRECISE_STATS_PIXELS and not x.is_contiguous():
+            mean, var = _precise_stats(x)
+            return F.batch_norm(x, mean, var, weight, bias, False, 0.0, eps)
+        # A batch of one: batch statistics are the image's. This is a single
+        # fused kernel on CPU and GPU, for any memory format.
+        return F.batch_norm(x, None, None, weight, bias, True, 0.0, eps)
+    var, mean = torch.var_mean(
+        x.float() if x.dtype in _REDUCED else x,
+        dim=(2, 3),
+        keepdim=True,
+        correction=0)
+    scale = (var + eps).rsqrt_()
+    if weight is not None:
+        scale = scale * weight.view(1, -1, 1, 1)
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias.view(1, -1, 1, 1)
+    return torch.addcmul(shift.to(x.dtype), x, scale.to(x.dtype))
+
+
+# From this many pixels on, a channels-last map on the CPU gets its
+# statistics from two cascade-summed reductions: the batch-norm kernel for
+# that layout adds the pixels one by one into a float32 accumulator per
+# thread, which costs it about 1e-4 of accuracy at 720p.
+PRECISE_STATS_PIXELS = 1 << 15
+
+
+def _precise_stats(x):
+    """Mean and biased variance per channel of a single image, float32.
+
+    ``sum(x)`` and ``sum(x * x)`` are pairwise (cascade) float32 sums,
+    combined in float64.
+    """
+    count = x.shape[2] * x.shape[3]
+    mean = x.sum((0, 2, 3), dtype=torch.float32).double() / count
+    square = torch.mul(x, x).sum((0, 2, 3), dtype=torch.float32).double()
+    var = (square / count - mean * mean).clamp_min_(0)
+    return mean.to(torch.float32), var.to(torch.float32)
+
+
+_REDUCED = (torch.float16, torch.bfloat16)
+
+
+def _float_or_none(tensor):
+    # float32 at least: half-precision inputs keep float32 statistics.
+    if tensor is None:
+        return None
+    dtype = torch.float32 if tensor.dtype in _REDUCED else tensor.dtype
+    return tensor.detach().to(dtype).clone()
+
+
+class NormParams:
+    """The statistics-free part of a norm layer: affine and eps."""
+
+    def __init__(self, norm):
+        self.weight = _float_or_none(norm.weight) if getattr(
+            norm, 'affine', True) else None
+        self.bias = _float_or_none(norm.bias) if getattr(norm, 'affine',
+                                                         True) else None
+        self.eps = float(norm.eps)
+
+
+def folded_affine(norm):
+    """``(scale, shift)`` (float64) of a norm that uses its running buffers."""
+    var = norm.running_var.detach().double()
+    scale = torch.rsqrt(var + norm.eps)
+    if getattr(norm, 'affine', True) and norm.weight is not None:
+        scale = scale * norm.weight.detach().double()
+    shift = -norm.running_mean.detach().double() * scale
+    if getattr(norm, 'affine', True) and norm.bias is not None:
+        shift = shift + norm.bias.detach().double()
+    return scale, shift
+
+
+def fold_affine_into(weight, bias, scale, shift):
+    """Weights and bias of ``conv`` followed by ``y * scale + shift``.
+
+    Args:
+        weight (Tensor): ``(Cout, Cin / groups, kh, kw)``.
+        bias (Tensor | None): ``(Cout,)``.
+        scale, shift (Tensor): ``(Cout,)``, float64.
+
+    Returns:
+        tuple[Tensor, Tensor]: Weight and bias in ``weight``'s dtype.
+    """
+    w = weight.detach().double() * scale.view(-1, 1, 1, 1)
+    b = shift.clone()
+    if bias is not None:
+        b = b + bias.detach().double() * scale
+    return w.to(weight.dtype), b.to(weight.dtype)
+
+
+def is_plain_conv(module):
+    """A ``nn.Conv2d`` with zero padding given as numbers (no 'same')."""
+    return (type(module) is nn.Conv2d and module.padding_mode == 'zeros'
+            and not isinstance(module.padding, str))
+
+
+class FusedConv(nn.Module):
+    """``conv -> [per-image norm] -> [activation]`` for inference.
+
+    Build it with :meth:`from_layers`, which folds a norm with fixed
+    statistics into the convolution.
+
+    Args:
+        weight (Tensor): Convolution weight ``(Cout, Cin / groups, kh, kw)``.
+        bias (Tensor | None): Convolution bias.
+        stride, padding, dilation (tuple[int, int]), groups (int): As in
+            ``nn.Conv2d`` (zero padding).
+        norm (NormParams | None): A per-image normalisation after the
+            convolution, or None.
+        act (str | nn.Module | None): ``'relu'``, ``'relu6'``, another
+            activation module, or None.
+
+    Shapes: ``(N, Cin, H, W) -> (N, Cout, H', W')``.
+    """
+
+    def __init__(self,
+                 weight,
+                 bias=None,
+                 stride=(1, 1),
+                 padding=(0, 0),
+                 dilation=(1, 1),
+                 groups=1,
+                 norm=None,
+                 act=None):
+        super().__init__()
+        self.register_buffer('weight', weight.detach().clone())
+        self.register_buffer(
+            'bias', None if bias is None else bias.detach().clone())
+        self.stride, self.padding = tuple(stride), tuple(padding)
+        self.dilation, self.groups = tuple(dilation), groups
+        self.per_image = norm is not None
+        if norm is not None:
+            # A conv bias before a per-image norm is removed by the mean
+            # subtraction, so it is not computed at all.
+            self.bias = None
+            self.register_buffer('norm_weight', norm.weight)
+            self.register_buffer('norm_bias', norm.bias)
+            self.norm_eps = norm.eps
+        self.act = act if isinstance(act, nn.Module) else None
+        self.act_name = None if isinstance(act, nn.Module) else act
+
+    @classmethod
+    def from_layers(cls, conv, norm=None, act=None, norm_stats=None):
+        """Fuse ``conv`` (an ``nn.Conv2d``), an optional norm and activation.
+
+        Args:
+            conv (nn.Conv2d): The convolution (zero padding).
+            norm (nn.Module | None): A batch/instance norm after it.
+            act (str | nn.Module | None): The activation after the norm.
+            norm_stats (str | None): Overrides the norm's own mode.
+
+        Returns:
+            FusedConv | None: None when the norm would use statistics of the
+            whole batch (left to the original layers).
+        """
+        weight, bias = conv.weight, conv.bias
+        params = None
+        if norm is not None:
+            image_stats = uses_image_stats(norm, norm_stats)
+            if image_stats is None:
+                return None
+            if image_stats:
+                params = NormParams(norm)
+            else:
+                weight, bias = fold_affine_into(weight, bias,
+                                                *folded_affine(norm))
+        return cls(weight, bias, conv.stride, conv.padding, conv.dilation,
+                   conv.groups, params, act)
+
+    @property
+    def stats_from_input(self):
+        """Whether per-image statistics come from the input's covariance.
+
+        True for an expanding 1x1 convolution (at least twice as many
+        outputs as inputs, as in MobileNetV2's blocks), whose output is the
+        largest map of its block.
+        """
+        cout, cin = self.weight.shape[:2]
+        return (self.per_image and self.groups == 1
+                and tuple(self.weight.shape[2:]) == (1, 1)
+                and self.stride == (1, 1) and self.padding == (0, 0)
+                and 2 * cin <= cout)
+
+    def _image_affine_weights(self, x):
+        """Weights and bias of ``norm(conv(x))`` for the one image ``x``.
+
+        For a 1x1 convolution ``y = W x`` the statistics of ``y`` follow
+        from those of ``x``: ``mean_y = W mean_x`` and ``var_y =
+        diag(W cov_x W^T)``, where ``cov_x`` is a Gram matrix of the
+        (smaller) input, computed in float64. The normalisation is then a
+        per-channel affine map folded into the weights, so the large output
+        is written once, already normalised (and activated), instead of
+        being read twice for its statistics and rewritten by the norm and
+        the activation. The conv bias cancels in the normalisation.
+        """
+        _, c, h, w = x.shape
+        # A view for channels-last inputs (a copy otherwise).
+        pixels = x.permute(0, 2, 3, 1).reshape(h * w, c).double()
+        mean = pixels.mean(0)
+        cov = pixels.T @ pixels / (h * w) - torch.outer(mean, mean)
+        weight = self.weight[:, :, 0, 0].double()
+        mean_out = weight @ mean
+        var_out = ((weight @ cov) * weight).sum(1).clamp_min_(0)
+        scale = torch.rsqrt(var_out + self.norm_eps)
+        if self.norm_weight is not None:
+            scale = scale * self.norm_weight.double()
+        shift = -mean_out * scale
+        if self.norm_bias is not None:
+            shift = shift + self.norm_bias.double()
+        weight = (weight * scale[:, None]).to(x.dtype)[:, :, None, None]
+        return weight, shift.to(x.dtype)
+
+    def _conv_act(self, x, weight, bias):
+        """``act(conv(x))``, as one oneDNN kernel on the CPU in float32."""
+        if (self.act is None and x.device.type == 'cpu'
+                and x.dtype == torch.float32 and _ONEDNN_POINTWISE):
+            attr, scalars = _ONEDNN_ATTRS[self.act_name]
+            return torch.ops.mkldnn._convolution_pointwise(
+                x, weight, bias, self.padding, self.stride, self.dilation,
+                self.groups, attr, scalars, '')
+        y = F.conv2d(x, weight, bias, self.stride, self.padding,
+                     self.dilation, self.groups)
+        return apply_activation_(y, self.act or self.act_name)
+
+    def forward(self, x):
+        if not self.per_image:
+            return self._conv_act(x, self.weight, self.bias)
+        if x.shape[0] == 1 and self.stats_from_input:
+            return self._conv_act(x, *self._image_affine_weights(x))
+        y = F.conv2d(x, self.weight, None, self.stride, self.padding,
+                     self.dilation, self.groups)
+        y = per_image_norm(y, self.norm_weight, self.norm_bias,
+                           self.norm_eps)
+        return apply_activation_(y, self.act or self.act_name)
+
+    def extra_repr(self):
+        cout, cin = self.weight.shape[:2]
+        return (f'{cin * self.groups}, {cout}, kernel_size='
+                f'{tuple(self.weight.shape[2:])}, stride={self.stride}, '
+                f'groups={self.groups}, per_image_norm={self.per_image}, '
+                f'act={self.act_name or self.act}')
+
+
+class FastNorm(nn.Module):
+    """A norm layer (and an optional activation) outside a conv pattern.
+
+    Args:
+        norm (nn.Module): The batch/instance norm.
+        act (str | nn.Module | None): Activation after it.
+        image_stats (bool): Normalise by the image's statistics (True) or by
+            the running buffers (False, a fixed affine map).
+    """
+
+    def __init__(self, norm, act=None, image_stats=True):
+        super().__init__()
+        self.per_image = image_stats
+        if image_stats:
+            params = NormParams(norm)
+            self.register_buffer('weight', params.weight)
+            self.register_buffer('bias', params.bias)
+            self.eps = params.eps
+        else:
+            scale, shift = folded_affine(norm)
+            dtype = _float_or_none(norm.running_var).dtype
+            self.register_buffer('scale', scale.to(dtype).view(1, -1, 1, 1))
+            self.register_buffer('shift', shift.to(dtype).view(1, -1, 1, 1))
+        self.act = act if isinstance(act, nn.Module) else None
+        self.act_name = None if isinstance(act, nn.Module) else act
+
+    def forward(self, x):
+        if self.per_image:
+            y = per_image_norm(x, self.weight, self.bias, self.eps)
+        else:
+            y = torch.addcmul(
+                self.shift.to(x.dtype), x, self.scale.to(x.dtype))
+        return apply_activation_(y, self.act or self.act_name)
+
+
+def convert_conv_weights(module, types, dtype, memory_format):
+    """Convolution weights and biases of ``types`` layers to ``dtype``.
+
+    Weights also take ``memory_format``, the layout of the activations, so
+    that no convolution converts its weight on every call. Norm parameters
+    stay as they are (float32 statistics for half-precision inputs).
+    """
+    for layer in module.modules():
+        if isinstance(layer, types):
+            layer.weight = layer.weight.to(dtype).contiguous(
+                memory_format=memory_format)
+            if layer.bias is not None:
+                layer.bias = layer.bias.to(dtype)
+    return module
+
+
+def _onednn_pointwise_available():
+    try:
+        op = torch.ops.mkldnn._convolution_pointwise
+        return torch.backends.mkldnn.is_available() and op is not None
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_ONEDNN_POINTWISE = _onednn_pointwise_available()
+_ONEDNN_ATTRS = {
+    None: ('none', []),
+    _RELU: ('relu', []),
+    _RELU6: ('hardtanh', [0.0, 6.0]),
+}

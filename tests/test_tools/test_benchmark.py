@@ -1,0 +1,80 @@
+"""tools/analysis_tools/benchmark.py: the measured fields are present, sane."""
+import json
+import os.path as osp
+
+import pytest
+
+from tools.analysis_tools import benchmark
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY_CONFIG = osp.join(REPO, 'tests', 'data', 'configs',
+                       'deblurganv2_tiny.py')
+
+
+def _run(tmp_path, *extra):
+    out = tmp_path / 'bench.json'
+    argv = [TINY_CONFIG, '--shape', '64', '64', '--repeat', '2',
+            '--warmup', '1', '--out', str(out), *extra]
+    assert benchmark.main(argv) == 0
+    return json.loads(out.read_text())
+
+
+def _check_latency(latency, repeat=2):
+    assert len(latency['all']) == repeat
+    assert 0 < latency['min'] <= latency['median'] <= latency['max']
+    assert latency['min'] <= latency['p90'] <= latency['max']
+
+
+def test_fast_path_with_the_reference_side_by_side(tmp_path, capsys):
+    result = _run(tmp_path, '--reference')
+    assert result['impl'] == 'fast' and result['backend'] == 'torch'
+    assert result['shape'] == [64, 64] and result['batch_size'] == 1
+    assert result['device'] == 'cpu' and result['dtype'] == 'float32'
+    assert result['channels_last'] is True
+    _check_latency(result['latency_s'])
+    assert result['fps'] == pytest.approx(1 / result['latency_s']['median'])
+    # MACs and parameters of get_flops.py for the tiny generator.
+    assert 1e7 < result['macs_per_image'] < 1e9
+    assert 1e5 < result['params'] < 1e7
+    assert result['peak_memory_mb'] is None or result['peak_memory_mb'] >= 0
+    reference = result['reference']
+    assert 'train mode' in reference['what']
+    _check_latency(reference['latency_s'])
+    assert reference['allocator'] == 'default'
+    # Per-image statistics of one image: the fast path equals the
+    # official-equivalent computation.
+    assert reference['max_abs_diff'] < 1e-3
+    speedup = result['speedup']
+    assert len(speedup['pairs']) == 2
+    assert speedup['min'] <= speedup['median_of_pairs'] <= speedup['max']
+    assert 'speed-up' in capsys.readouterr().out
+
+
+def test_eager_path_batch_and_running_statistics(tmp_path):
+    result = _run(tmp_path, '--impl', 'eager', '--batch-size', '2',
+                  '--norm-stats', 'running')
+    assert result['impl'] == 'eager' and result['batch_size'] == 2
+    assert result['norm_stats'] == 'running'
+    assert result['channels_last'] is False
+    assert result['allocator'] == 'default'
+    assert 'reference' not in result
+    assert result['fps'] == pytest.approx(2 / result['latency_s']['median'])
+
+
+def test_onnxruntime_backend(tmp_path):
+    pytest.importorskip('onnxruntime')
+    result = _run(tmp_path, '--backend', 'onnxruntime')
+    assert result['impl'] == 'onnxruntime'
+    _check_latency(result['latency_s'])
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['--impl', 'official', '--fp16'], 'official'),
+    (['--fp16'], '--fp16 needs --device cuda'),
+    (['--backend', 'onnxruntime', '--compile'], 'onnxruntime'),
+])
+def test_contradictory_options_are_refused(extra, message, capsys):
+    with pytest.raises(SystemExit) as err:
+        benchmark.parse_args([TINY_CONFIG, *extra])
+    assert err.value.code == 2
+    assert message in capsys.readouterr().err

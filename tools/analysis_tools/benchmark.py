@@ -1,0 +1,643 @@
+#!/usr/bin/env python
+"""Latency, throughput and memory of a config's generator.
+
+    python tools/analysis_tools/benchmark.py \\
+        configs/deblurganv2_mobilenet_gopro.py --shape 736 1280 \\
+        --device cpu --repeat 10 --reference --out mobilenet.json
+
+What is measured (``--impl``):
+
+- ``fast`` (default): the fast inference path of ``deblurkit.apis``
+  (:func:`optimize_generator`), channels-last, under
+  ``torch.inference_mode``;
+- ``eager``: the generator as built, in eval mode (``norm_stats`` of the
+  config), under ``torch.inference_mode``;
+- ``official``: the official-equivalent reference (below).
+
+``--backend onnxruntime`` measures the generator exported to ONNX
+(``tools/deployment/export_onnx.py``) in ONNX Runtime instead.
+
+``--reference`` also measures the **official-equivalent reference** in the
+same run, one reference forward and one measured forward in turn, so that
+the speed-up is a ratio of neighbouring measurements on a noisy machine.
+The reference is exactly the computation of the official predictor: our
+generator with the same weights in *train mode* (every BatchNorm and
+InstanceNorm normalising with the image's own statistics and updating its
+running buffers as a side effect) under ``torch.no_grad``, eager, NCHW,
+float32: the same layers and ops as the official code. It runs in a
+separate process, as the official predictor does, with glibc's default
+allocator unless ``--reference-allocator tuned``.
+
+Without ``--checkpoint`` the weights are random (nothing is downloaded).
+Latency is the wall time of one call (after ``--warmup`` calls; CUDA is
+synchronised before and after). Peak memory is, on the CPU, the increase
+of the process's peak resident set (VmHWM, reset through
+/proc/self/clear_refs) over its resident set before the first call, over
+all calls; on CUDA, ``max_memory_allocated`` minus the memory allocated
+before the first call. MACs and parameters are those of get_flops.py for
+one image.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)  # for tools.analysis_tools.get_flops
+
+from mmengine.config import DictAction  # noqa: E402
+
+from deblurkit.apis.init_model import build_generator, init_model  # noqa
+from deblurkit.engine import atomic_write  # noqa: E402
+from deblurkit.models.generators.fast import (optimize_generator,  # noqa
+                                              tune_cpu_allocator)
+from tools.analysis_tools.get_flops import generator_complexity  # noqa
+
+IMPLS = ('fast', 'eager', 'official')
+REFERENCE_WHAT = (
+    'official-equivalent reference: the same generator and weights in train '
+    'mode (per-image statistics from train-mode BatchNorm/InstanceNorm, '
+    'running buffers updated) under torch.no_grad, eager, NCHW, float32, '
+    'in a separate process')
+_REPLY = '@@benchmark '
+
+
+# ----------------------------------------------------------------- measuring
+def _proc_status_kb(field):
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+class PeakMemory:
+    """Peak memory of the calls made between :meth:`start` and :meth:`mb`.
+
+    Args:
+        device (torch.device): Where the model runs.
+    """
+
+    def __init__(self, device):
+        self.device = device
+        self.method = None
+        self.base = 0
+
+    def start(self):
+        if self.device.type == 'cuda':
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self.base = torch.cuda.memory_allocated(self.device)
+            self.method = 'cuda max_memory_allocated - allocated before'
+            return
+        self.base = _proc_status_kb('VmRSS')
+        try:
+            # Resets VmHWM (the peak RSS) to the current RSS (Linux >= 4.0).
+            with open('/proc/self/clear_refs', 'w') as f:
+                f.write('5')
+            self.method = ('peak RSS increase (VmHWM after reset via '
+                           '/proc/self/clear_refs - VmRSS before)')
+        except OSError:
+            self.method = None
+
+    def mb(self):
+        """The peak in MiB above the start, or None if not measurable."""
+        if self.device.type == 'cuda':
+            peak = torch.cuda.max_memory_allocated(self.device)
+            return (peak - self.base) / 2**20
+        if self.method is None or self.base is None:
+            return None
+        return (_proc_status_kb('VmHWM') - self.base) / 1024
+
+
+def _sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_call(run, device):
+    """Wall time in seconds of ``run()``, synchronised on CUDA."""
+    _sync(device)
+    start = time.perf_counter()
+    run()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def summarize(times):
+    """Median, p90, mean, min, max and all values of a list of seconds."""
+    return {
+        'median': statistics.median(times),
+        'p90': float(np.percentile(times, 90)),
+        'mean': statistics.fmean(times),
+        'min': min(times),
+        'max': max(times),
+        'all': list(times),
+    }
+
+
+def make_input(batch_size, shape, device):
+    """The benchmark's input: the same in every process (seed 0)."""
+    rng = torch.Generator().manual_seed(0)
+    return (torch.rand(batch_size, 3, *shape, generator=rng) * 2 - 1).to(
+        device)
+
+
+# ---------------------------------------------------------------- the paths
+def _dtype(args):
+    return torch.float16 if args.fp16 else (
+        torch.bfloat16 if args.bf16 else torch.float32)
+
+
+def build_runner(args, generator, x, device, work):
+    """A no-argument callable running the measured path on ``x``.
+
+    ``work`` is a scratch folder (for the ONNX model).
+
+    Returns:
+        tuple: ``(run, output_of)``, where ``output_of(x)`` gives a float32
+        output for a parity check.
+    """
+    dtype = _dtype(args)
+    if args.backend == 'onnxruntime':
+        return _onnx_runner(args, generator, x, device, work)
+    if args.impl == 'official':
+        generator = generator.to(device).train()
+
+        def official(inp):
+            with torch.no_grad():
+                return generator(inp)
+
+        return (lambda: official(x)), official
+    if args.impl == 'fast':
+        module = optimize_generator(
+            generator,
+            norm_stats=args.norm_stats,
+            device=device,
+            dtype=dtype,
+            channels_last=args.channels_last is not False,
+            compile=args.compile)
+        autocast = nullcontext
+    else:
+        module = generator.to(device).eval()
+        if args.norm_stats:
+            module.norm_stats = args.norm_stats
+        if args.channels_last:
+            module = module.to(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=torch.channels_last)
+        if args.compile:
+            module = torch.compile(module)
+
+        def autocast():
+            if dtype == torch.float32:
+                return nullcontext()
+            return torch.autocast(device.type, dtype)
+
+    def output_of(inp):
+        with torch.inference_mode(), autocast():
+            return module(inp).float()
+
+    return (lambda: output_of(x)), output_of
+
+
+def _onnx_runner(args, generator, x, device, work):
+    from deblurkit.models.generators.fast.onnx_export import (INPUT_NAME,
+                                                              export_onnx,
+                                                              onnx_session)
+    path = osp.join(work, 'generator.onnx')
+    export_onnx(
+        generator,
+        path,
+        tuple(x.shape[-2:]),
+        batch_size=x.shape[0],
+        norm_stats=args.norm_stats)
+    session = onnx_session(path, device.type, torch.get_num_threads())
+    feed = x.cpu().numpy()
+
+    def output_of(inp):
+        out = session.run(None, {INPUT_NAME: inp.cpu().numpy()})[0]
+        return torch.from_numpy(out)
+
+    return (lambda: session.run(None, {INPUT_NAME: feed})), output_of
+
+
+# ----------------------------------------------------- the reference process
+class ReferenceProcess:
+    """The official-equivalent reference, in a process of its own.
+
+    Commands go to its stdin as lines; answers come back on its stdout as
+    lines starting with a marker (anything else it prints is passed on to
+    stderr).
+
+    Args:
+        spec (dict): What the worker builds (see :func:`reference_worker`).
+    """
+
+    def __init__(self, spec):
+        self.proc = subprocess.Popen(
+            [sys.executable, osp.abspath(__file__), '--reference-worker',
+             json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1)
+        self.ask('ready')
+
+    def ask(self, command):
+        self.proc.stdin.write(command + '\n')
+        self.proc.stdin.flush()
+        for line in self.proc.stdout:
+            if line.startswith(_REPLY):
+                reply = json.loads(line[len(_REPLY):])
+                if 'error' in reply:
+                    raise RuntimeError(
+                        f'reference process failed: {reply["error"]}')
+                return reply
+            sys.stderr.write(line)
+        raise RuntimeError('the reference process ended unexpectedly '
+                           f'(exit status {self.proc.wait()})')
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.ask('stop')
+            self.proc.wait(timeout=60)
+
+
+def reference_worker(spec):
+    """Serve the official-equivalent reference to :class:`ReferenceProcess`.
+
+    Args:
+        spec (dict): ``config``, ``cfg_options``, ``state`` (a file with the
+            generator's state dict), ``shape``, ``batch_size``, ``device``,
+            ``threads``, ``allocator`` and ``output`` (a file for the
+            parity output).
+    """
+
+    def reply(**kwargs):
+        sys.stdout.write(_REPLY + json.dumps(kwargs) + '\n')
+        sys.stdout.flush()
+
+    try:
+        if spec['allocator'] == 'tuned':
+            tune_cpu_allocator(force=True)
+        torch.set_num_threads(spec['threads'])
+        device = torch.device(spec['device'])
+        generator = build_generator(spec['config'], spec['cfg_options'])
+        generator.load_state_dict(torch.load(spec['state'],
+                                             weights_only=True))
+        generator = generator.to(device).train()
+        x = make_input(spec['batch_size'], tuple(spec['shape']), device)
+        memory = PeakMemory(device)
+        started = False
+
+        def forward(inp):
+            with torch.no_grad():
+                return generator(inp)
+
+        for line in sys.stdin:
+            command = line.strip()
+            if command == 'ready':
+                reply(ok=True)
+            elif command == 'run':
+                if not started:
+                    memory.start()
+                    started = True
+                reply(seconds=time_call(lambda: forward(x), device))
+            elif command == 'memory':
+                reply(peak_mb=memory.mb(), method=memory.method)
+            elif command == 'output':
+                torch.save(forward(x[:1]).float().cpu(), spec['output'])
+                reply(ok=True)
+            elif command == 'stop':
+                reply(ok=True)
+                return
+    except Exception as err:  # reported to the parent, which raises
+        reply(error=f'{type(err).__name__}: {err}')
+
+
+# ------------------------------------------------------------------- running
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', nargs='?', help='config file')
+    parser.add_argument('--checkpoint', help='weights (default: random)')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=[736, 1280],
+        metavar=('H', 'W'), help='input size (padded to a multiple of 32 '
+        'inside the generator)')
+    parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--repeat', type=int, default=10,
+                        help='timed calls')
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='untimed calls first')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument('--fp16', action='store_true')
+    precision.add_argument('--bf16', action='store_true')
+    parser.add_argument(
+        '--channels-last',
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help='channels-last layout (default: on for --impl fast, off for '
+        'eager)')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the module (first call slow)')
+    parser.add_argument('--backend', choices=('torch', 'onnxruntime'),
+                        default='torch')
+    parser.add_argument('--impl', choices=IMPLS, default='fast',
+                        help='what --backend torch measures')
+    parser.add_argument('--norm-stats', choices=('per_image', 'running'),
+                        help="override the config's normalisation statistics")
+    parser.add_argument(
+        '--reference',
+        action='store_true',
+        help='also time the official-equivalent reference, interleaved')
+    parser.add_argument(
+        '--allocator',
+        choices=('auto', 'default', 'tuned'),
+        default='auto',
+        help="this process's CPU allocator: 'tuned' keeps freed memory "
+        "mapped (as deblurkit.apis does for the fast path); 'auto' = "
+        "tuned for --impl fast on the CPU, default otherwise")
+    parser.add_argument(
+        '--reference-allocator',
+        choices=('default', 'tuned'),
+        default='default',
+        help="the reference process's allocator (default: glibc's, as the "
+        'official predictor runs)')
+    parser.add_argument('--threads', type=int,
+                        help='torch CPU threads (default: torch\'s)')
+    parser.add_argument('--out', help='write the results as JSON here')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config keys, e.g. model.generator.norm_stats=running')
+    parser.add_argument('--reference-worker', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.reference_worker:
+        return args
+    if not args.config:
+        parser.error('the config is required')
+    problems = []
+    if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
+        problems.append('--repeat and --batch-size must be >= 1 and '
+                        '--warmup >= 0')
+    if args.backend == 'onnxruntime' and (args.fp16 or args.bf16
+                                          or args.compile
+                                          or args.channels_last):
+        problems.append('--backend onnxruntime runs the float32 ONNX model:'
+                        ' drop --fp16/--bf16/--compile/--channels-last')
+    if args.impl == 'official' and (args.fp16 or args.bf16 or args.compile
+                                    or args.channels_last
+                                    or args.norm_stats or args.reference):
+        problems.append('--impl official is the reference itself (float32, '
+                        'NCHW, eager, train-mode statistics): drop --fp16/'
+                        '--bf16/--compile/--channels-last/--norm-stats/'
+                        '--reference')
+    if args.fp16 and not args.device.startswith('cuda'):
+        problems.append('--fp16 needs --device cuda (use --bf16 on the CPU)')
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        problems.append(f'--device {args.device}: CUDA is not available here')
+    if problems:
+        parser.error('; '.join(problems))
+    return args
+
+
+def load_generator(args):
+    """The config's generator with the checkpoint's or random weights."""
+    if args.checkpoint:
+        return init_model(args.config, args.checkpoint,
+                          cfg_options=args.cfg_options).generator
+    return build_generator(args.config, args.cfg_options)
+
+
+def _cpu_name():
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _onnxruntime_version():
+    import onnxruntime
+    return onnxruntime.__version__
+
+
+def _load():
+    try:
+        return list(os.getloadavg())
+    except OSError:
+        return None
+
+
+def _allocator(args, device):
+    if device.type != 'cpu':
+        return 'n/a'
+    mode = args.allocator
+    if mode == 'auto':
+        mode = 'tuned' if (args.impl == 'fast'
+                           and args.backend == 'torch') else 'default'
+    if mode == 'tuned' and not tune_cpu_allocator(
+            force=args.allocator == 'tuned'):
+        return 'default (tuning unavailable or disabled)'
+    return mode
+
+
+def run_benchmark(args):
+    """Measure as ``args`` says; returns the results as a dict."""
+    with tempfile.TemporaryDirectory(prefix='deblurkit-bench-') as work:
+        return _run_benchmark(args, work)
+
+
+def _run_benchmark(args, work):
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    allocator = _allocator(args, device)
+    shape = tuple(args.shape)
+    generator = load_generator(args)
+    norm_stats = args.norm_stats or generator.norm_stats
+    generator.norm_stats = norm_stats
+    reference = None
+    if args.reference:
+        state = osp.join(work, 'generator.pth')
+        torch.save(generator.state_dict(), state)
+        reference = ReferenceProcess(
+            dict(config=args.config, cfg_options=args.cfg_options,
+                 state=state, shape=shape, batch_size=args.batch_size,
+                 device=args.device, threads=torch.get_num_threads(),
+                 allocator=args.reference_allocator,
+                 output=osp.join(work, 'reference.pt')))
+    x = make_input(args.batch_size, shape, device)
+    run, output_of = build_runner(args, generator, x, device, work)
+    memory = PeakMemory(device)
+    load_before = _load()
+    memory.start()
+    try:
+        first_call = time_call(run, device)
+        for _ in range(args.warmup - 1):
+            time_call(run, device)
+        ref_times, times = [], []
+        for _ in range(args.warmup if reference else 0):
+            reference.ask('run')
+        for _ in range(args.repeat):
+            if reference:
+                ref_times.append(reference.ask('run')['seconds'])
+            times.append(time_call(run, device))
+        peak = memory.mb()
+        result = _results(args, device, allocator, norm_stats, times,
+                          first_call, peak, memory.method)
+        if reference:
+            ref_memory = reference.ask('memory')
+            reference.ask('output')
+            ref_out = torch.load(osp.join(work, 'reference.pt'))
+            diff = None
+            if norm_stats == 'per_image':
+                # Train-mode statistics of one image are its own, so the
+                # outputs must agree; in 'running' mode they differ anyway.
+                diff = float((output_of(x)[:1].cpu() - ref_out).abs().max())
+            ratios = [r / t for r, t in zip(ref_times, times)]
+            result['reference'] = dict(
+                what=REFERENCE_WHAT,
+                allocator=args.reference_allocator,
+                latency_s=summarize(ref_times),
+                fps=args.batch_size / statistics.median(ref_times),
+                peak_memory_mb=ref_memory['peak_mb'],
+                memory_method=ref_memory['method'],
+                max_abs_diff=diff)
+            result['speedup'] = dict(
+                median_of_pairs=statistics.median(ratios),
+                min=min(ratios),
+                max=max(ratios),
+                p10=float(np.percentile(ratios, 10)),
+                p90=float(np.percentile(ratios, 90)),
+                ratio_of_medians=statistics.median(ref_times) /
+                statistics.median(times),
+                pairs=ratios)
+    finally:
+        if reference:
+            reference.close()
+    result['load_average'] = dict(before=load_before, after=_load())
+    # Counted last: its forward pass would otherwise stay in the tuned
+    # allocator's heap and hide the measured path's peak memory.
+    macs, params = generator_complexity(generator.cpu().float(), shape)
+    result.update(
+        macs_per_image=macs,
+        params=params,
+        gmacs_per_s=macs * args.batch_size /
+        result['latency_s']['median'] / 1e9)
+    return result
+
+
+def _results(args, device, allocator, norm_stats, times, first_call, peak,
+             memory_method):
+    median = statistics.median(times)
+    h, w = args.shape
+    return dict(
+        config=args.config,
+        weights=args.checkpoint or 'random',
+        shape=[h, w],
+        padded_shape=[h + -h % 32, w + -w % 32],
+        batch_size=args.batch_size,
+        device=str(device),
+        device_name=torch.cuda.get_device_name(device)
+        if device.type == 'cuda' else _cpu_name(),
+        threads=torch.get_num_threads(),
+        backend=args.backend,
+        impl='onnxruntime' if args.backend == 'onnxruntime' else args.impl,
+        dtype=str(_dtype(args)).replace('torch.', ''),
+        channels_last=bool(args.channels_last if args.channels_last
+                           is not None else args.impl == 'fast'
+                           and args.backend == 'torch'),
+        compile=args.compile,
+        norm_stats=norm_stats,
+        allocator=allocator,
+        warmup=args.warmup,
+        repeat=args.repeat,
+        latency_s=summarize(times),
+        first_call_s=first_call,
+        fps=args.batch_size / median,
+        peak_memory_mb=peak,
+        memory_method=memory_method,
+        torch=torch.__version__,
+        onnxruntime=_onnxruntime_version() if args.backend == 'onnxruntime'
+        else None)
+
+
+def format_results(r):
+    """The results as readable text."""
+    lat = r['latency_s']
+    mem = r['peak_memory_mb']
+    lines = [
+        f"config: {r['config']} (weights: {r['weights']})",
+        f"input: {r['batch_size']}x3x{r['shape'][0]}x{r['shape'][1]} "
+        f"(padded to {r['padded_shape'][0]}x{r['padded_shape'][1]}), "
+        f"{r['device']} ({r['device_name']}, {r['threads']} threads)",
+        f"path: {r['impl']} ({r['backend']}), {r['dtype']}, channels_last="
+        f"{r['channels_last']}, compile={r['compile']}, norm_stats="
+        f"{r['norm_stats']}, allocator={r['allocator']}",
+        f"MACs: {r['macs_per_image'] / 1e9:.2f} G per image, parameters: "
+        f"{r['params'] / 1e6:.2f} M",
+        f"latency: median {lat['median']:.4f} s, p90 {lat['p90']:.4f} s "
+        f"(min {lat['min']:.4f}, max {lat['max']:.4f}) over {r['repeat']} "
+        f"calls; {r['fps']:.2f} fps; {r['gmacs_per_s']:.1f} GMAC/s; first "
+        f"call {r['first_call_s']:.3f} s",
+        'peak memory: ' + ('n/a' if mem is None else f'+{mem:.0f} MiB') +
+        f" ({r['memory_method']})",
+    ]
+    if 'reference' in r:
+        ref, sp = r['reference'], r['speedup']
+        rlat = ref['latency_s']
+        rmem = ref['peak_memory_mb']
+        diff = ref['max_abs_diff']
+        lines += [
+            f"official-equivalent reference (allocator {ref['allocator']}): "
+            f"median {rlat['median']:.4f} s, p90 {rlat['p90']:.4f} s "
+            f"(min {rlat['min']:.4f}, max {rlat['max']:.4f}); peak memory "
+            + ('n/a' if rmem is None else f'+{rmem:.0f} MiB'),
+            f"speed-up: {sp['median_of_pairs']:.2f}x (median of "
+            f"{len(sp['pairs'])} interleaved pairs; min {sp['min']:.2f}, "
+            f"p10 {sp['p10']:.2f}, p90 {sp['p90']:.2f}, max {sp['max']:.2f})"
+            + ('' if diff is None else
+               f'; max |output - reference| = {diff:.1e}'),
+        ]
+    load = r.get('load_average') or {}
+    if load.get('before'):
+        lines.append('load average (1/5/15 min): before '
+                     f"{'/'.join(f'{v:.2f}' for v in load['before'])}, "
+                     f"after {'/'.join(f'{v:.2f}' for v in load['after'])}")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.reference_worker:
+        reference_worker(json.loads(args.reference_worker))
+        return 0
+    result = run_benchmark(args)
+    print(format_results(result))
+    if args.out:
+        atomic_write(args.out, json.dumps(result, indent=2) + '\n', 'w',
+                     'utf-8')
+        print(f'wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
