@@ -104,7 +104,6 @@ class PeakMemory:
             self.base = torch.cuda.memory_allocated(self.device)
             self.method = 'cuda max_memory_allocated - allocated before'
             return
-        self.base = _proc_status_kb('VmRSS')
         try:
             # Resets VmHWM (the peak RSS) to the current RSS (Linux >= 4.0).
             with open('/proc/self/clear_refs', 'w') as f:
@@ -113,6 +112,9 @@ class PeakMemory:
                            '/proc/self/clear_refs - VmRSS before)')
         except OSError:
             self.method = None
+        # Read after the reset: RSS may shrink in between, and the peak
+        # must not come out below the base.
+        self.base = _proc_status_kb('VmRSS')
 
     def mb(self):
         """The peak in MiB above the start, or None if not measurable."""
@@ -121,7 +123,7 @@ class PeakMemory:
             return (peak - self.base) / 2**20
         if self.method is None or self.base is None:
             return None
-        return (_proc_status_kb('VmHWM') - self.base) / 1024
+        return max(0.0, (_proc_status_kb('VmHWM') - self.base) / 1024)
 
 
 def _sync(device):
