@@ -120,15 +120,21 @@ class _PostNorm(nn.Module):
 class TopDownConv(nn.Module):
     """``relu(norm(conv3x3(lateral(enc) + up_s(low))))`` for inference.
 
-    With a dense 3x3 convolution the sum map is never built: the convolution
-    is linear, so it is ``conv3x3(lateral(enc))``, one 3x3 convolution of
-    ``enc`` with the 1x1 lateral folded in (cheaper when ``enc`` has fewer
-    channels than the pyramid), plus ``conv3x3(up_s(low))`` computed at
+    Folded form: the sum map is never built. The convolution is linear, so
+    it is ``conv3x3(lateral(enc))``, one 3x3 convolution of ``enc`` with
+    the 1x1 lateral folded in, plus ``conv3x3(up_s(low))`` computed at
     ``low``'s resolution (:class:`UpsampledConv3x3`), added in place. (A
     lateral without bias maps the zero padding to zero, so folding it is
-    exact at the borders too.) A depthwise-separable convolution, whose
-    folded form would cost more than it saves, adds ``up_s(low)`` to the
-    lateral map in place and convolves the sum.
+    exact at the borders too.) A depthwise-separable convolution takes part
+    through its dense equivalent (kernel ``P[o, i] D[i]``).
+
+    Direct form: the lateral map, ``up_s(low)`` added to it in place, and
+    the convolution of the sum.
+
+    The folded form is always cheaper for a dense convolution when ``enc``
+    has fewer channels than the pyramid; for a depthwise-separable one it
+    trades many more MACs for much less memory traffic, and
+    :func:`_folded_pays` decides.
 
     Args:
         lateral (nn.Conv2d): The 1x1 lateral convolution (no bias).
@@ -145,15 +151,17 @@ class TopDownConv(nn.Module):
         super().__init__()
         self.post = _PostNorm(norm, norm_stats)
         folded = self.post.folded
-        self.fused = (type(conv) is nn.Conv2d and lateral.bias is None
-                      and tuple(lateral.kernel_size) == (1, 1))
+        self.fused = (lateral.bias is None
+                      and tuple(lateral.kernel_size) == (1, 1)
+                      and _folded_pays(lateral, conv, scale))
         if not self.fused:
             self.lateral = fuse_conv_norm_act(lateral)
             self.conv = fuse_conv_norm_act(conv)
             if folded is not None:
                 _fold_into_fused(self.conv, folded)
             return
-        weight, bias = conv.weight.detach(), conv.bias
+        weight, bias = _dense_equivalent(conv)
+        weight = weight.detach()
         if folded is not None:
             weight, bias = fold_affine_into(weight, bias, *folded)
         through_lateral = torch.einsum(
@@ -169,6 +177,34 @@ class TopDownConv(nn.Module):
         else:
             y = self.conv(add_upsampled_(self.lateral(enc), low))
         return self.post(y)
+
+
+# A rough CPU cost model, per output pixel: MACs at about 180 G/s, bytes of
+# materialised maps (written and read back, float32) at about 10 GB/s.
+_MAC_RATE, _BYTE_RATE = 180e9, 10e9
+
+
+def _folded_pays(lateral, conv, scale):
+    """Whether :class:`TopDownConv`'s folded form is the cheaper one."""
+    if type(conv) is nn.Conv2d:
+        if tuple(conv.kernel_size) != (3, 3) or conv.stride != (1, 1):
+            return False
+    elif not isinstance(conv, DepthwiseSeparableConv2d):
+        return False
+    c_in, width = lateral.in_channels, lateral.out_channels
+    c_out = _dense_equivalent(conv)[0].shape[0]
+    # Phase-class taps per output pixel of the low-resolution convolution.
+    taps = 16 / 4 if scale == 2 else 36 / scale**2
+    folded_macs = (9 * c_in + taps * width) * c_out
+    folded_bytes = 4 * 4 * c_out  # direct output, pair outputs, scatter
+    if type(conv) is nn.Conv2d:
+        direct_macs = (c_in + 9 * c_out) * width
+    else:
+        direct_macs = (c_in + 9 + c_out) * width
+    # lateral map written, added to, convolved (and the depthwise output)
+    direct_bytes = 4 * (6 * width + c_out)
+    return (folded_macs / _MAC_RATE + folded_bytes / _BYTE_RATE <=
+            direct_macs / _MAC_RATE + direct_bytes / _BYTE_RATE)
 
 
 def _fold_into_fused(layers, folded):
