@@ -13,7 +13,6 @@
    ``deblurganv2_mobilenet_demo.pth`` (the checkpoint), and prints a table.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp

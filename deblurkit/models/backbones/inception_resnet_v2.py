@@ -1,5 +1,4 @@
 """Inception-ResNet-v2 with the taps and padding of the official FPN."""
-import torch.nn as nn
 import torch.nn.functional as F
 
 from deblurkit.registry import BACKBONES

@@ -1,5 +1,4 @@
 """DeblurGAN-v2 as an mmengine model: a relativistic conditional GAN."""
-import torch
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from torch.func import functional_call
