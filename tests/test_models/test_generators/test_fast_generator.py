@@ -233,6 +233,58 @@ def test_per_image_norm_is_precise_on_large_channels_last_maps():
     assert (got.double() - expected).abs().max().item() < 5e-6
 
 
+@pytest.mark.parametrize('channels', [24, 144])
+def test_blocked_image_statistics_are_precise(channels):
+    from deblurkit.models.generators.fast.layers import _precise_stats
+    torch.manual_seed(0)
+    # 250 * 131 pixels: not a multiple of the 256-row blocks; 144 channels
+    # take groups of 32 columns and a last group of 16.
+    x = torch.randn(1, channels, 250, 131) * 0.5 + 4
+    mean, var = _precise_stats(x.contiguous(memory_format=torch.channels_last))
+    assert mean.dtype == var.dtype == torch.float32
+    expected_var, expected_mean = torch.var_mean(
+        x.double(), dim=(0, 2, 3), correction=0)
+    assert (mean.double() - expected_mean).abs().max().item() < 1e-6
+    assert ((var.double() - expected_var) / expected_var).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize('act', [None, 'relu', 'relu6'])
+def test_per_image_norm_act_equals_norm_then_activation(act):
+    from deblurkit.models.generators.fast.layers import per_image_norm_act
+    torch.manual_seed(0)
+    x = (torch.randn(1, 16, 200, 180) * 3 + 1).contiguous(
+        memory_format=torch.channels_last)
+    weight, bias = torch.rand(16) + 0.5, torch.randn(16)
+    expected = F.instance_norm(
+        x.double(), weight=weight.double(), bias=bias.double(), eps=1e-5)
+    if act == 'relu':
+        expected = expected.relu()
+    elif act == 'relu6':
+        expected = expected.clamp(0, 6)
+    got = per_image_norm_act(x, weight, bias, 1e-5, act)
+    assert got.shape == x.shape and got.dtype == torch.float32
+    assert (got.double() - expected).abs().max().item() < 1e-5
+    # Not channels-last (the general path): the same numbers.
+    plain = per_image_norm_act(x.contiguous(), weight, bias, 1e-5, act)
+    assert (plain.double() - expected).abs().max().item() < 1e-5
+
+
+def test_covariance_of_pixels_survives_a_large_mean():
+    from deblurkit.models.generators.fast.layers import _mean_and_covariance
+    torch.manual_seed(0)
+    pixels = torch.randn(10000, 12) @ torch.randn(12, 12) * 0.1 + 50
+    mean, cov = _mean_and_covariance(pixels)
+    expected = pixels.double()
+    expected_mean = expected.mean(0)
+    centred = expected - expected_mean
+    expected_cov = centred.T @ centred / len(pixels)
+    assert mean.dtype == cov.dtype == torch.float64
+    assert (mean - expected_mean).abs().max().item() < 1e-5
+    diag = expected_cov.diagonal()
+    assert ((cov.diagonal() - diag) / diag).abs().max().item() < 1e-4
+    assert (cov - expected_cov).abs().max().item() < 1e-4 * diag.max()
+
+
 def test_fast_generator_for_caches_and_follows_the_weights(monkeypatch):
     from deblurkit.models.generators.fast import fast_generator_for
     torch.manual_seed(0)
