@@ -269,6 +269,39 @@ def test_per_image_norm_act_equals_norm_then_activation(act):
     assert (plain.double() - expected).abs().max().item() < 1e-5
 
 
+@pytest.mark.parametrize('size', [24, 96])
+def test_expanding_conv_takes_its_statistics_from_the_input(
+        size, monkeypatch):
+    from deblurkit.models.generators.fast import layers
+    torch.manual_seed(0)
+    conv = nn.Conv2d(16, 96, 1)
+    norm = nn.BatchNorm2d(96)
+    nn.init.uniform_(norm.weight, 0.5, 1.5)
+    nn.init.normal_(norm.bias)
+    fused = FusedConv.from_layers(conv, norm, 'relu6', norm_stats='per_image')
+    assert fused.stats_from_input
+    calls = []
+    original = FusedConv._image_affine_weights
+    monkeypatch.setattr(FusedConv, '_image_affine_weights',
+                        lambda self, x: calls.append(x.shape) or original(
+                            self, x))
+    x = (torch.randn(1, 16, size, size) * 2 + 1).contiguous(
+        memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = F.instance_norm(
+            F.conv2d(x.double(), conv.weight.double()),
+            weight=norm.weight.double(),
+            bias=norm.bias.double(),
+            eps=norm.eps).clamp(0, 6)
+        got = fused(x)
+    assert got.shape == (1, 96, size, size)
+    assert (got.double() - expected).abs().max().item() < 1e-5
+    # Only maps of GRAM_STATS_PIXELS or more take the covariance path.
+    taken = size * size >= layers.GRAM_STATS_PIXELS
+    assert calls == ([(1, 16, size, size)] if taken else [])
+    assert taken == (size == 96)
+
+
 def test_covariance_of_pixels_survives_a_large_mean():
     from deblurkit.models.generators.fast.layers import _mean_and_covariance
     torch.manual_seed(0)
