@@ -302,6 +302,48 @@ def test_expanding_conv_takes_its_statistics_from_the_input(
     assert taken == (size == 96)
 
 
+@pytest.mark.parametrize('kind', ['Block35', 'Block8', 'Block8_no_relu'])
+@pytest.mark.parametrize('channels_last', [True, False])
+def test_inception_residual_blocks_are_fused(kind, channels_last):
+    import copy
+    import importlib
+
+    from deblurkit.models.generators.fast.layers import ScaledResidualBlock
+    from deblurkit.models.generators.fast.rewrite import fuse_module_tree
+    # (timm.models.inception_resnet_v2 is also the name of a function.)
+    irv2 = importlib.import_module('timm.models.inception_resnet_v2')
+    torch.manual_seed(0)
+    if kind == 'Block35':
+        block, channels = irv2.Block35(scale=0.17), 320
+    else:
+        block, channels = irv2.Block8(
+            scale=0.2, no_relu=kind.endswith('no_relu')), 2080
+    for module in block.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            nn.init.uniform_(module.weight, 0.5, 1.5)
+            nn.init.normal_(module.bias)
+            module.running_mean.normal_()
+            module.running_var.uniform_(0.5, 2)
+    block.eval()
+    parent = nn.Sequential(copy.deepcopy(block))  # fused in place
+    fuse_module_tree(parent, 'running')
+    fast = parent[0]
+    assert isinstance(fast, ScaledResidualBlock)
+    assert fast.act_name == (None if kind == 'Block8_no_relu' else 'relu')
+    x = torch.randn(1, channels, 9, 11)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+        fast.weight = fast.weight.contiguous(
+            memory_format=torch.channels_last)
+    with torch.no_grad():
+        expected = block.double()(x.double())
+        got = fast(x)
+    assert got.shape == x.shape and got.dtype == torch.float32
+    assert (got.double() - expected).abs().max().item() < 1e-4
+    if kind == 'Block8_no_relu':
+        assert got.min().item() < 0  # no activation after the sum
+
+
 def test_covariance_of_pixels_survives_a_large_mean():
     from deblurkit.models.generators.fast.layers import _mean_and_covariance
     torch.manual_seed(0)

@@ -43,7 +43,8 @@ from ...layers.conv import DepthwiseSeparableConv2d
 from ...layers.norm import NORM_STATS_MODES, set_norm_stats
 from ...necks.fpn import FPN
 from ..fpn_generator import FPNGenerator
-from .layers import (FastNorm, FusedConv, convert_conv_weights,
+from .layers import (FastNorm, FusedConv, ScaledResidualBlock,
+                     convert_conv_weights,
                      fold_affine_into, folded_affine, is_norm,
                      uses_image_stats)
 from .rewrite import fuse_conv_norm_act, fuse_module_tree
@@ -394,7 +395,8 @@ class FastFPNGenerator(nn.Module):
         else:
             self.neck = self._copy(generator.neck)
             self.head = self._copy(generator.head)
-        convert_conv_weights(self, (FusedConv, UpsampledConv3x3), dtype,
+        convert_conv_weights(self, (FusedConv, UpsampledConv3x3,
+                                    ScaledResidualBlock), dtype,
                              memory_format)
         # Plain layers left in place (unknown parts) follow too.
         for module in self.modules():

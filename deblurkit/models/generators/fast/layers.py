@@ -488,6 +488,86 @@ class FusedConv(nn.Module):
                 f'act={self.act_name or self.act}')
 
 
+def conv1x1_add_act(x, other, weight, bias, act):
+    """``act(conv1x1(x) + other)``.
+
+    On the CPU in float32 with both maps channels-last this is one oneDNN
+    kernel (the sum and a ReLU are post-ops of the convolution); otherwise
+    the sum and the activation run in place on the convolution's output.
+    """
+    if (_ONEDNN_POINTWISE and x.device.type == 'cpu'
+            and x.dtype == other.dtype == torch.float32
+            and act in (None, _RELU)
+            and x.is_contiguous(memory_format=torch.channels_last)
+            and other.is_contiguous(memory_format=torch.channels_last)):
+        return torch.ops.mkldnn._convolution_pointwise.binary(
+            x, other, weight, bias, [0, 0], [1, 1], [1, 1], 1, 'add', None,
+            act, [], None)
+    y = F.conv2d(x, weight, bias)
+    return apply_activation_(y.add_(other), act)
+
+
+class ScaledResidualBlock(nn.Module):
+    """``act(x + scale * conv1x1(cat(branches(x))))`` for inference.
+
+    The residual blocks of Inception-ResNet-v2 (timm's ``Block35``,
+    ``Block17``, ``Block8``). The scale folds into the 1x1 convolution
+    (float64), and the sum and the ReLU run inside it
+    (:func:`conv1x1_add_act`), where the original block writes three more
+    maps of the block's size (the scaled output, the sum, the activation).
+
+    Args:
+        branches (list[nn.Module]): The branches, concatenated in order.
+        conv (nn.Conv2d): The 1x1 convolution after the concatenation.
+        scale (float): The residual scale.
+        act (str | None): ``'relu'`` or None.
+    """
+
+    def __init__(self, branches, conv, scale, act):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        weight, bias = fold_affine_into(
+            conv.weight, conv.bias,
+            torch.full((conv.out_channels, ), float(scale),
+                       dtype=torch.float64),
+            torch.zeros(conv.out_channels, dtype=torch.float64))
+        self.register_buffer('weight', weight.detach().clone())
+        self.register_buffer('bias', bias.detach().clone())
+        self.act_name = act
+
+    @classmethod
+    def from_block(cls, block):
+        """The fast version of a timm Inception-ResNet residual block.
+
+        Returns:
+            ScaledResidualBlock | None: None if ``block`` is not one (or
+            has a layer this class does not reproduce).
+        """
+        if type(block).__name__ not in ('Block35', 'Block17', 'Block8'):
+            return None
+        conv = getattr(block, 'conv2d', None)
+        if not (is_plain_conv(conv) and tuple(conv.kernel_size) == (1, 1)
+                and tuple(conv.stride) == (1, 1) and conv.groups == 1
+                and tuple(conv.padding) == (0, 0)):
+            return None
+        act = getattr(block, 'act', getattr(block, 'relu', None))
+        act = activation_of(act)
+        if act not in (None, _RELU):
+            return None
+        branches = []
+        for i in range(4):
+            branch = getattr(block, f'branch{i}', None)
+            if branch is None:
+                break
+            branches.append(branch)
+        return cls(branches, conv, block.scale, act)
+
+    def forward(self, x):
+        out = torch.cat([branch(x) for branch in self.branches], 1)
+        return conv1x1_add_act(out, x, self.weight, self.bias,
+                               self.act_name)
+
+
 class FastNorm(nn.Module):
     """A norm layer (and an optional activation) outside a conv pattern.
 

@@ -8,14 +8,15 @@ any backbone stays correct):
   ``DepthwiseSeparableConv2d -> norm [-> act]``;
 - timm's ``ConvNormAct`` (``conv`` then a ``BatchNormAct2d``), the layers of
   Inception-ResNet-v2 and many timm models;
+- Inception-ResNet-v2's residual blocks (:class:`ScaledResidualBlock`);
 - any remaining batch/instance norm becomes a :class:`FastNorm`.
 """
 import torch.nn as nn
 
 from ...layers.conv import DepthwiseSeparableConv2d
-from .layers import (FastNorm, FusedConv, activation_of, is_norm,
-                     is_plain_conv, is_simple_activation, norm_act_of,
-                     uses_image_stats)
+from .layers import (FastNorm, FusedConv, ScaledResidualBlock, activation_of,
+                     is_norm, is_plain_conv, is_simple_activation,
+                     norm_act_of, uses_image_stats)
 
 
 def _timm_conv_norm_act():
@@ -110,7 +111,8 @@ def _fuse_child(child, norm_stats):
             return FastNorm(child, act, image_stats)
         return child
     fuse_module_tree(child, norm_stats)
-    return child
+    residual = ScaledResidualBlock.from_block(child)
+    return child if residual is None else residual
 
 
 def fuse_module_tree(module, norm_stats=None):
