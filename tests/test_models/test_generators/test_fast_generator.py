@@ -269,7 +269,7 @@ def test_per_image_norm_act_equals_norm_then_activation(act):
     assert (plain.double() - expected).abs().max().item() < 1e-5
 
 
-@pytest.mark.parametrize('size', [24, 96])
+@pytest.mark.parametrize('size', [24, 112])
 def test_expanding_conv_takes_its_statistics_from_the_input(
         size, monkeypatch):
     from deblurkit.models.generators.fast import layers
@@ -296,10 +296,11 @@ def test_expanding_conv_takes_its_statistics_from_the_input(
         got = fused(x)
     assert got.shape == (1, 96, size, size)
     assert (got.double() - expected).abs().max().item() < 1e-5
-    # Only maps of GRAM_STATS_PIXELS or more take the covariance path.
-    taken = size * size >= layers.GRAM_STATS_PIXELS
+    # Only outputs of GRAM_STATS_ELEMENTS values or more take the
+    # covariance path.
+    taken = 96 * size * size >= layers.GRAM_STATS_ELEMENTS
     assert calls == ([(1, 16, size, size)] if taken else [])
-    assert taken == (size == 96)
+    assert taken == (size == 112)
 
 
 @pytest.mark.parametrize('kind', ['Block35', 'Block8', 'Block8_no_relu'])

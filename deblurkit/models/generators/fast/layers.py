@@ -237,11 +237,11 @@ def per_image_norm_act(x, weight, bias, eps, act):
 
 _REDUCED = (torch.float16, torch.bfloat16)
 
-# From this many pixels on, an expanding 1x1 convolution takes its output's
-# statistics from its input (:meth:`FusedConv._image_affine_weights`);
-# below, the dozen small operations that costs outweigh one more pass over
-# a small map.
-GRAM_STATS_PIXELS = 1 << 13
+# From this many output values (pixels x channels) on, an expanding 1x1
+# convolution takes its output's statistics from its input
+# (:meth:`FusedConv._image_affine_weights`); below, the dozen small
+# operations that costs outweigh the passes over the output it saves.
+GRAM_STATS_ELEMENTS = 1 << 20
 # Rows per block of the Gram matrix in :func:`_mean_and_covariance`.
 GRAM_BLOCK_ROWS = 2048
 
@@ -472,8 +472,9 @@ class FusedConv(nn.Module):
     def forward(self, x):
         if not self.per_image:
             return self._conv_act(x, self.weight, self.bias)
-        if (x.shape[0] == 1 and self.stats_from_input
-                and x.shape[2] * x.shape[3] >= GRAM_STATS_PIXELS):
+        if (x.shape[0] == 1 and self.stats_from_input and
+                x.shape[2] * x.shape[3] * self.weight.shape[0] >=
+                GRAM_STATS_ELEMENTS):
             return self._conv_act(x, *self._image_affine_weights(x))
         y = F.conv2d(x, self.weight, None, self.stride, self.padding,
                      self.dilation, self.groups)
