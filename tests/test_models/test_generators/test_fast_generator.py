@@ -345,6 +345,24 @@ def test_inception_residual_blocks_are_fused(kind, channels_last):
         assert got.min().item() < 0  # no activation after the sum
 
 
+def test_only_timm_residual_blocks_are_replaced():
+    from deblurkit.models.generators.fast.layers import ScaledResidualBlock
+
+    class Block35(nn.Module):  # same name and parts, another forward
+        scale = 0.5
+
+        def __init__(self):
+            super().__init__()
+            self.branch0 = nn.Conv2d(4, 4, 1)
+            self.conv2d = nn.Conv2d(4, 4, 1)
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.act(self.conv2d(self.branch0(x)) - x)
+
+    assert ScaledResidualBlock.from_block(Block35()) is None
+
+
 def test_covariance_of_pixels_survives_a_large_mean():
     from deblurkit.models.generators.fast.layers import _mean_and_covariance
     torch.manual_seed(0)

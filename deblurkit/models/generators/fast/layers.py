@@ -544,7 +544,9 @@ class ScaledResidualBlock(nn.Module):
             ScaledResidualBlock | None: None if ``block`` is not one (or
             has a layer this class does not reproduce).
         """
-        if type(block).__name__ not in ('Block35', 'Block17', 'Block8'):
+        kind = type(block)
+        if kind.__name__ not in ('Block35', 'Block17', 'Block8') or \
+                not kind.__module__.startswith('timm.'):
             return None
         conv = getattr(block, 'conv2d', None)
         if not (is_plain_conv(conv) and tuple(conv.kernel_size) == (1, 1)
