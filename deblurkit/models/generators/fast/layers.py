@@ -93,6 +93,22 @@ def norm_act_of(norm):
     return activation_of(act)
 
 
+def norm_affine(mean, var, eps, weight=None, bias=None):
+    """``(scale, shift)`` with ``norm(y) = y * scale + shift``.
+
+    ``norm(y) = (y - mean) / sqrt(var + eps) * weight + bias``, computed in
+    the dtype of ``mean`` and ``var``; ``weight`` and ``bias`` (None or
+    broadcastable to them) are converted to it.
+    """
+    scale = torch.rsqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight.to(scale.dtype)
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias.to(shift.dtype)
+    return scale, shift
+
+
 def per_image_norm(x, weight, bias, eps):
     """Normalise each image and channel of ``x`` by its own mean/variance.
 
@@ -122,12 +138,9 @@ def per_image_norm(x, weight, bias, eps):
         dim=(2, 3),
         keepdim=True,
         correction=0)
-    scale = (var + eps).rsqrt_()
-    if weight is not None:
-        scale = scale * weight.view(1, -1, 1, 1)
-    shift = -mean * scale
-    if bias is not None:
-        shift = shift + bias.view(1, -1, 1, 1)
+    scale, shift = norm_affine(
+        mean, var, eps, None if weight is None else weight.view(1, -1, 1, 1),
+        None if bias is None else bias.view(1, -1, 1, 1))
     return torch.addcmul(shift.to(x.dtype), x, scale.to(x.dtype))
 
 
@@ -181,18 +194,23 @@ def _precise_stats(x):
     return mean.float(), var.float()
 
 
+def _row_blocks(pixels, rows):
+    """``pixels`` (``(n, c)``) as whole blocks ``(n // rows, rows, c)``
+    (a view) and the remaining ``n % rows`` rows."""
+    blocks = pixels.shape[0] // rows
+    split = blocks * rows
+    return pixels[:split].view(blocks, rows, pixels.shape[1]), pixels[split:]
+
+
 def _blocked_sums(pixels):
     """Float64 sums and sums of squares of the columns of ``pixels``.
 
     ``pixels`` is an ``(n, c)`` float32 matrix with unit column stride.
     """
-    n, c = pixels.shape
-    rows = STATS_BLOCK_ROWS
-    blocks = n // rows
-    split = blocks * rows
-    body = pixels[:split].view(blocks, rows, c)
-    ones = pixels.new_ones(rows)
-    total = torch.matmul(ones, body).sum(0, dtype=torch.float64)
+    c = pixels.shape[1]
+    body, rest = _row_blocks(pixels, STATS_BLOCK_ROWS)
+    total = torch.matmul(pixels.new_ones(STATS_BLOCK_ROWS), body).sum(
+        0, dtype=torch.float64) + rest.sum(0, dtype=torch.float64)
     # Column groups of 64 or 128 bytes: whole cache lines per row.
     group = STATS_GROUP_COLUMNS * (1 if c < 128 else 2)
     square = []
@@ -201,11 +219,7 @@ def _blocked_sums(pixels):
         gram = torch.bmm(part.transpose(1, 2), part)
         square.append(
             gram.diagonal(dim1=1, dim2=2).sum(0, dtype=torch.float64))
-    square = torch.cat(square)
-    if split < n:
-        rest = pixels[split:]
-        total += rest.sum(0, dtype=torch.float64)
-        square += (rest * rest).sum(0, dtype=torch.float64)
+    square = torch.cat(square) + (rest * rest).sum(0, dtype=torch.float64)
     return total, square
 
 
@@ -220,13 +234,7 @@ def per_image_norm_act(x, weight, bias, eps, act):
     if (_ONEDNN_POINTWISE and x.dtype == torch.float32
             and (act is None or isinstance(act, str))
             and _large_channels_last_cpu(x)):
-        mean, var = _precise_stats(x)
-        scale = var.add_(eps).rsqrt_()
-        if weight is not None:
-            scale.mul_(weight)
-        shift = mean.mul_(scale).neg_()
-        if bias is not None:
-            shift.add_(bias)
+        scale, shift = norm_affine(*_precise_stats(x), eps, weight, bias)
         channels = x.shape[1]
         attr, scalars = _ONEDNN_ATTRS[act]
         return torch.ops.mkldnn._convolution_pointwise(
@@ -259,7 +267,7 @@ def _mean_and_covariance(pixels):
     in float64. Relative error about 1e-6, against 1e-5 to 1e-4 for one
     float32 product over all the rows.
     """
-    n, c = pixels.shape
+    n = pixels.shape[0]
     if pixels.dtype != torch.float32:
         pixels = pixels.double()
         mean = pixels.mean(0)
@@ -267,20 +275,10 @@ def _mean_and_covariance(pixels):
         return mean, centred.T @ centred / n
     # Any shift near the mean will do: a sample of rows gives one cheaply.
     shift = pixels[::max(1, n // 4096)].mean(0)
-    centred = pixels - shift
-    blocks = n // GRAM_BLOCK_ROWS
-    split = blocks * GRAM_BLOCK_ROWS
-    gram = torch.zeros(c, c, dtype=torch.float64, device=pixels.device)
-    total = torch.zeros(c, dtype=torch.float64, device=pixels.device)
-    if blocks:
-        chunks = centred[:split].view(blocks, GRAM_BLOCK_ROWS, c)
-        gram += torch.bmm(chunks.transpose(1, 2), chunks).sum(
-            0, dtype=torch.float64)
-        total += chunks.sum(1).sum(0, dtype=torch.float64)
-    if split < n:
-        rest = centred[split:]
-        gram += (rest.T @ rest).double()
-        total += rest.sum(0).double()
+    chunks, rest = _row_blocks(pixels - shift, GRAM_BLOCK_ROWS)
+    gram = torch.bmm(chunks.transpose(1, 2), chunks).sum(
+        0, dtype=torch.float64) + (rest.T @ rest).double()
+    total = chunks.sum(1).sum(0, dtype=torch.float64) + rest.sum(0).double()
     offset = total / n  # mean of the centred rows: exactly mean - shift
     mean = shift.double() + offset
     cov = gram / n - torch.outer(offset, offset)
@@ -308,14 +306,13 @@ class NormParams:
 
 def folded_affine(norm):
     """``(scale, shift)`` (float64) of a norm that uses its running buffers."""
-    var = norm.running_var.detach().double()
-    scale = torch.rsqrt(var + norm.eps)
-    if getattr(norm, 'affine', True) and norm.weight is not None:
-        scale = scale * norm.weight.detach().double()
-    shift = -norm.running_mean.detach().double() * scale
-    if getattr(norm, 'affine', True) and norm.bias is not None:
-        shift = shift + norm.bias.detach().double()
-    return scale, shift
+    affine = getattr(norm, 'affine', True)
+    return norm_affine(norm.running_mean.detach().double(),
+                       norm.running_var.detach().double(), norm.eps,
+                       norm.weight.detach() if affine and norm.weight
+                       is not None else None,
+                       norm.bias.detach() if affine and norm.bias
+                       is not None else None)
 
 
 def fold_affine_into(weight, bias, scale, shift):
@@ -448,12 +445,8 @@ class FusedConv(nn.Module):
         weight = self.weight[:, :, 0, 0].double()
         mean_out = weight @ mean
         var_out = ((weight @ cov) * weight).sum(1).clamp_min_(0)
-        scale = torch.rsqrt(var_out + self.norm_eps)
-        if self.norm_weight is not None:
-            scale = scale * self.norm_weight.double()
-        shift = -mean_out * scale
-        if self.norm_bias is not None:
-            shift = shift + self.norm_bias.double()
+        scale, shift = norm_affine(mean_out, var_out, self.norm_eps,
+                                   self.norm_weight, self.norm_bias)
         weight = (weight * scale[:, None]).to(x.dtype)[:, :, None, None]
         return weight, shift.to(x.dtype)
 
@@ -532,8 +525,8 @@ class ScaledResidualBlock(nn.Module):
             torch.full((conv.out_channels, ), float(scale),
                        dtype=torch.float64),
             torch.zeros(conv.out_channels, dtype=torch.float64))
-        self.register_buffer('weight', weight.detach().clone())
-        self.register_buffer('bias', bias.detach().clone())
+        self.register_buffer('weight', weight)
+        self.register_buffer('bias', bias)
         self.act_name = act
 
     @classmethod
