@@ -15,6 +15,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
 custom_hooks = [
+    # The official fresh generator scheduler at the end of warm-up (only
+    # for models built with restart_optimizer_after_warmup=True).
+    dict(type='WarmupRestartHook'),
     # Checkpoints of tensors and plain data only: they load with
     # torch.load(weights_only=True), so resuming is safe on torch >= 2.6.
     dict(type='SafeCheckpointHook'),

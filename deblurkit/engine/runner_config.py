@@ -18,7 +18,9 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
     - ``cfg_options`` (dotted keys) are merged last, so they win;
     - ``work_dir`` defaults to ``./work_dirs/<config name>``;
     - ``SafeCheckpointHook`` is added if the config lacks it, so
-      checkpoints load with ``weights_only=True``;
+      checkpoints load with ``weights_only=True``, and
+      ``WarmupRestartHook`` if the model restarts its generator's optimizer
+      after warm-up (the scheduler restarts with it);
     - a dataloader overridden to ``num_workers=0`` gets
       ``persistent_workers=False`` (PyTorch refuses the pair).
     """
@@ -47,7 +49,11 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
                                 osp.splitext(osp.basename(config))[0])
     hooks = list(cfg.get('custom_hooks', None) or [])
     if not any(h.get('type') == 'SafeCheckpointHook' for h in hooks):
-        cfg.custom_hooks = hooks + [dict(type='SafeCheckpointHook')]
+        hooks.append(dict(type='SafeCheckpointHook'))
+    if cfg.get('model', {}).get('restart_optimizer_after_warmup') and not any(
+            h.get('type') == 'WarmupRestartHook' for h in hooks):
+        hooks.append(dict(type='WarmupRestartHook'))
+    cfg.custom_hooks = hooks
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:

@@ -3,6 +3,9 @@
 # constant for 50k iterations, then linear decay. The official rule,
 # lr = base - (base - 1e-7) / 200 * (epoch - 50), stops at epoch 199 far
 # above 1e-7 (a quirk we keep): at 200k iterations lr = 0.25075 * base.
+# The generator's copy of this schedule restarts at the end of warm-up
+# (WarmupRestartHook, as the official fresh scheduler), so its decay runs
+# from iteration 50k + warmup_iters on and ends at 0.265735 * base.
 optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',
     generator=dict(

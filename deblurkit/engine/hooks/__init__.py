@@ -1,7 +1,9 @@
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .save_images_hook import SaveDeblurredImagesHook
 from .visualization_hook import DeblurVisualizationHook
+from .warmup_restart_hook import WarmupRestartHook
 
 __all__ = [
-    'DeblurVisualizationHook', 'SafeCheckpointHook', 'SaveDeblurredImagesHook'
+    'DeblurVisualizationHook', 'SafeCheckpointHook', 'SaveDeblurredImagesHook',
+    'WarmupRestartHook'
 ]

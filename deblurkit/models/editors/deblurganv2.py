@@ -1,6 +1,11 @@
 """DeblurGAN-v2 as an mmengine model: a relativistic conditional GAN."""
-from mmengine.logging import MessageHub
+import logging
+import math
+
+import torch
+from mmengine.logging import MessageHub, print_log
 from mmengine.model import BaseModel
+from mmengine.optim import AmpOptimWrapper
 from torch.func import functional_call
 
 from deblurkit.registry import DISCRIMINATORS, LOSSES, MODELS
@@ -30,8 +35,26 @@ class DeblurGANv2(BaseModel):
     only for parameters that require grad when it wraps the model, so a
     backbone frozen that way would, once unfrozen, train without its
     gradients being averaged across replicas. The optimizer never sees a
-    backbone gradient during warm-up (its Adam state starts at unfreezing,
-    as the official code's fresh optimizer does).
+    backbone gradient during warm-up.
+
+    Restart at the end of warm-up (``restart_optimizer_after_warmup``): the
+    official ``train.py`` builds a fresh Adam for the whole generator when
+    it unfreezes the backbone, so the FPN and head lose their Adam moments
+    and step counts too. With the option on, the generator's optimizer
+    state is cleared at iteration ``warmup_iters`` before its step, which is
+    the same as a fresh optimizer with the same settings (on every DDP rank
+    alike, and saved in checkpoints, so ``--resume`` on either side of the
+    boundary continues the same run). The fresh scheduler of the official
+    code (the generator's learning-rate decay starting ``warmup_iters``
+    later than the discriminator's) is restarted by
+    :class:`~deblurkit.engine.hooks.WarmupRestartHook`, which the configs
+    of the released recipe add.
+
+    Non-finite training: a loss or gradient that is NaN or infinite stops
+    training with a ``FloatingPointError`` naming the iteration and the
+    term, before the optimizer step, so the weights stay finite and no
+    checkpoint with non-finite weights is written; the last checkpoint
+    remains a good one to ``--resume`` from.
 
     Args:
         generator (dict): Any generator registered in ``MODELS``
@@ -45,6 +68,9 @@ class DeblurGANv2(BaseModel):
         adv_lambda (float): Weight of the adversarial terms of both players
             (0.001 in the released config).
         warmup_iters (int): Iterations with the backbone frozen.
+        restart_optimizer_after_warmup (bool): Clear the generator's
+            optimizer state at the end of warm-up, as the official code
+            does (see above). Default: False.
         data_preprocessor (dict): Defaults to ``DeblurDataPreprocessor``.
     """
 
@@ -55,6 +81,7 @@ class DeblurGANv2(BaseModel):
                  adv_loss=dict(type='RaGANLSLoss'),
                  adv_lambda=0.001,
                  warmup_iters=0,
+                 restart_optimizer_after_warmup=False,
                  data_preprocessor=dict(type='DeblurDataPreprocessor'),
                  init_cfg=None):
         # Built from our registry, so no default scope is needed.
@@ -77,6 +104,15 @@ class DeblurGANv2(BaseModel):
             self.adv_loss = build_part(LOSSES, adv_loss, 'model.adv_loss')
         self.adv_lambda = adv_lambda
         self.warmup_iters = warmup_iters
+        self.restart_optimizer_after_warmup = restart_optimizer_after_warmup
+        if warmup_iters > 0 and self.backbone is None:
+            print_log(
+                f'model.warmup_iters={warmup_iters} freezes the generator\'s '
+                f'backbone, but {type(unwrap(self.generator)).__name__} has '
+                'no `backbone` attribute: nothing is frozen and the whole '
+                'generator trains from the first iteration. Set '
+                'model.warmup_iters=0 to silence this.',
+                logger='current', level=logging.WARNING)
         # Iterations seen by train_step, for use outside a Runner.
         self._local_iter = 0
 
@@ -94,6 +130,27 @@ class DeblurGANv2(BaseModel):
     def backbone_frozen(self):
         return self.backbone is not None and \
             self.current_iter() < self.warmup_iters
+
+    def _check_finite(self, name, value):
+        """Stop training on a NaN or infinite loss, before any update."""
+        if not torch.isfinite(value).all():
+            raise FloatingPointError(
+                f'iteration {self.current_iter()}: {name} is '
+                f'{float(value)}; training stopped before this update, so '
+                'the weights and every checkpoint saved so far are finite. '
+                'Lower the learning rate or check the data, then resume '
+                'from the last checkpoint with --resume.')
+
+    def _check_finite_grads(self, name, module, optim_wrapper):
+        if isinstance(optim_wrapper, AmpOptimWrapper):
+            return  # its loss scaler skips steps with inf/NaN gradients
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if grads:
+            norm = torch.linalg.vector_norm(
+                torch.stack(
+                    [torch.linalg.vector_norm(g.float()) for g in grads]))
+            if not math.isfinite(float(norm)):
+                self._check_finite(f'the gradient of {name}', norm)
 
     def _discriminate_frozen(self, images):
         """D(images) with D's parameters treated as constants.
@@ -126,15 +183,23 @@ class DeblurGANv2(BaseModel):
             with optim_d.optim_context(self.discriminator):
                 loss_d = self.adv_lambda * self.adv_loss.loss_d(
                     self.discriminator, sharp, fake.detach())
-            optim_d.update_params(loss_d)
+            self._check_finite('loss_d', loss_d)
+            optim_d.backward(optim_d.scale_loss(loss_d))
+            if optim_d.should_update():
+                self._check_finite_grads('the discriminator',
+                                         self.discriminator, optim_d)
+                optim_d.step()
+                optim_d.zero_grad()
             log_vars['loss_d'] = loss_d.detach()
 
         with optim_g.optim_context(self.generator):
             loss_content = self.content_loss(fake, sharp)
+            self._check_finite('loss_content', loss_content)
             loss_g = loss_content
             if self.discriminator is not None:
                 loss_adv = self.adv_loss.loss_g(self._discriminate_frozen,
                                                 sharp, fake)
+                self._check_finite('loss_g_adv', loss_adv)
                 loss_g = loss_g + self.adv_lambda * loss_adv
                 log_vars['loss_g_adv'] = loss_adv.detach()
         log_vars['loss_content'] = loss_content.detach()
@@ -151,8 +216,18 @@ class DeblurGANv2(BaseModel):
             if self.backbone_frozen():
                 for param in self.backbone.parameters():
                     param.grad = None
+            self._check_finite_grads('the generator', self.generator,
+                                     optim_g)
+            if self._restarts_now():
+                # A fresh Adam for the whole generator, as train.py builds
+                # when it unfreezes the backbone.
+                optim_g.optimizer.state.clear()
             optim_g.step()
             optim_g.zero_grad()
+
+    def _restarts_now(self):
+        return (self.restart_optimizer_after_warmup and self.warmup_iters > 0
+                and self.current_iter() == self.warmup_iters)
 
     def forward(self, inputs, data_samples=None, mode='tensor', gt=None):
         """``mode``: ``'tensor'`` (the generator's output in [-1, 1]),

@@ -17,6 +17,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 VGG19_LAYOUT = (64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512,
                 512, 512, 'M', 512, 512, 512, 512, 'M')
 NUM_VGG19_FEATURES = 37
+#: ``'imagenet'``: the pixel MSE of the released training (on the
+#: ImageNet-normalised images); ``'unit'``: the paper's (on [0, 1] images).
+PIXEL_SPACES = ('imagenet', 'unit')
 
 
 def vgg19_features(last_layer):
@@ -106,12 +109,23 @@ def load_vgg19_weights(features, path, source):
 class PerceptualLoss(nn.Module):
     """DeblurGAN-v2's content loss: VGG19 feature MSE plus pixel MSE.
 
-    ``vgg_weight * MSE(vgg(norm(p)), vgg(norm(t))) + pixel_weight * MSE(p,
-    t)``, where ``p = (pred + 1) / 2`` and ``t = (target + 1) / 2`` are the
-    images mapped to [0, 1], ``norm`` is the ImageNet normalisation and
-    ``vgg`` is torchvision's ``vgg19().features[:vgg_layer + 1]`` (by
-    default up to conv3_3, before its ReLU). The target's features carry no
-    gradient.
+    ``vgg_weight * MSE(vgg(n(p)), vgg(n(t))) + pixel_weight * MSE(q(p),
+    q(t))``, where ``p = (pred + 1) / 2`` and ``t = (target + 1) / 2`` are
+    the images mapped to [0, 1], ``n`` is the ImageNet normalisation
+    ``(x - mean) / std``, ``vgg`` is torchvision's
+    ``vgg19().features[:vgg_layer + 1]`` (by default up to conv3_3, before
+    its ReLU) and ``q`` depends on ``pixel_space``:
+
+    - ``'imagenet'`` (``q = n``): the loss that trained the released
+      weights. The official ``PerceptualLoss.get_loss`` normalises the
+      images in place before the VGG, so its pixel MSE sees the normalised
+      images: about 20x (``1 / std ** 2`` per channel) the MSE on [0, 1]
+      images. The official code normalises only the first image of a batch
+      (a bug, harmless at its batch size of 1); here every image is.
+    - ``'unit'`` (``q`` = identity): the paper's formula, ``0.5 Lp + 0.006
+      LX`` with ``Lp`` the MSE of the [0, 1] images.
+
+    The target's features carry no gradient.
 
     The VGG is frozen, always in eval mode and kept out of the module tree:
     it is not in ``state_dict()`` (checkpoints stay small and load without
@@ -127,8 +141,10 @@ class PerceptualLoss(nn.Module):
             that file. False: random weights (for tests; the feature term
             then measures nothing perceptual). Default: True.
         vgg_weight (float): Factor of the feature MSE. Default: 0.006.
-        pixel_weight (float): Factor of the pixel MSE on [0, 1] images.
-            Default: 0.5.
+        pixel_weight (float): Factor of the pixel MSE. Default: 0.5.
+        pixel_space (str): Images the pixel MSE compares: ``'imagenet'``
+            (ImageNet-normalised, the released training) or ``'unit'``
+            ([0, 1], the paper's formula). Default: ``'imagenet'``.
         vgg_layer (int): Index in torchvision's ``vgg19().features`` of the
             last layer used (inclusive). Default: 14 (conv3_3).
 
@@ -141,6 +157,7 @@ class PerceptualLoss(nn.Module):
                  pretrained=True,
                  vgg_weight=0.006,
                  pixel_weight=0.5,
+                 pixel_space='imagenet',
                  vgg_layer=14):
         super().__init__()
         if isinstance(vgg_layer, bool) or not isinstance(
@@ -148,6 +165,10 @@ class PerceptualLoss(nn.Module):
             raise ValueError('vgg_layer must be an index of vgg19().features '
                              f'(0 to {NUM_VGG19_FEATURES - 1}), got '
                              f'{vgg_layer!r}')
+        if pixel_space not in PIXEL_SPACES:
+            raise ValueError(f'pixel_space must be one of {PIXEL_SPACES}, '
+                             f'got {pixel_space!r}')
+        self.pixel_space = pixel_space
         self.vgg_weight = float(vgg_weight)
         self.pixel_weight = float(pixel_weight)
         self.vgg_layer = vgg_layer
@@ -210,17 +231,20 @@ class PerceptualLoss(nn.Module):
                              f'W), got {tuple(pred.shape)}')
         pred = (pred + 1) / 2
         target = (target + 1) / 2
-        # The official code normalised only the first image of the batch
-        # (in place, so its pixel MSE saw that image normalised too); here
-        # every image is normalised and the pixel MSE uses [0, 1] images.
-        pred_features = self._vgg((pred - self.mean) / self.std)
+        pred_norm = (pred - self.mean) / self.std
         with torch.no_grad():
-            target_features = self._vgg((target - self.mean) / self.std)
-        return (self.vgg_weight * F.mse_loss(pred_features, target_features)
-                + self.pixel_weight * F.mse_loss(pred, target))
+            target_norm = (target - self.mean) / self.std
+            target_features = self._vgg(target_norm)
+        loss = self.vgg_weight * F.mse_loss(self._vgg(pred_norm),
+                                            target_features)
+        if self.pixel_space == 'imagenet':
+            return loss + self.pixel_weight * F.mse_loss(pred_norm,
+                                                         target_norm)
+        return loss + self.pixel_weight * F.mse_loss(pred, target)
 
     def extra_repr(self):
         return (f'pretrained={self.pretrained!r}, '
                 f'vgg_weight={self.vgg_weight}, '
                 f'pixel_weight={self.pixel_weight}, '
+                f'pixel_space={self.pixel_space!r}, '
                 f'vgg_layer={self.vgg_layer}')

@@ -64,9 +64,11 @@ def test_train_step_updates_both_players_and_logs():
         log['loss_content'] + 0.5 * log['loss_g_adv'], rel=1e-5)
     assert changed(g0, model.generator) == set(g0)
     # A relativistic loss is blind to a shift of all predictions, so the
-    # last bias gets no gradient; every other D parameter moves.
+    # last bias gets no gradient in exact arithmetic (in floating point a
+    # rounding-level one, which Adam may turn into a step); every other D
+    # parameter moves.
     last_bias = sorted(k for k in d0 if k.endswith('bias'))[-1]
-    assert changed(d0, model.discriminator) == set(d0) - {last_bias}
+    assert set(d0) - {last_bias} <= changed(d0, model.discriminator)
     # The generator step leaves no gradient in the discriminator, so the
     # next D step starts clean (and gradient accumulation stays correct).
     assert all(p.grad is None or not p.grad.any()

@@ -31,23 +31,48 @@ def no_network(monkeypatch):
     monkeypatch.setattr(urllib.request, 'urlopen', refuse)
 
 
-def test_equals_the_hand_formula_for_every_image_of_the_batch():
+@pytest.mark.parametrize('pixel_space', ['imagenet', 'unit'])
+def test_equals_the_hand_formula_for_every_image_of_the_batch(pixel_space):
     torch.manual_seed(0)
-    loss = LOSSES.build(dict(type='PerceptualLoss', pretrained=False))
+    loss = LOSSES.build(
+        dict(type='PerceptualLoss', pretrained=False,
+             pixel_space=pixel_space))
     reference_vgg = torchvision_features()[:15].eval()
     reference_vgg.load_state_dict(loss.vgg.state_dict())
     pred = torch.rand(2, 3, 32, 32) * 2 - 1
     target = torch.rand(2, 3, 32, 32) * 2 - 1
-    p, t = (pred + 1) / 2, (target + 1) / 2
-    expected = 0.006 * F.mse_loss(
-        reference_vgg((p - MEAN) / STD), reference_vgg(
-            (t - MEAN) / STD)) + 0.5 * F.mse_loss(p, t)
-    torch.testing.assert_close(loss(pred, target), expected)
+
+    def formula(pred, target):
+        p, t = (pred + 1) / 2, (target + 1) / 2
+        n_p, n_t = (p - MEAN) / STD, (t - MEAN) / STD
+        # The released training's pixel term compares the normalised
+        # images (the official code normalised them in place); the paper's
+        # compares the [0, 1] images.
+        pixel = F.mse_loss(n_p, n_t) if pixel_space == 'imagenet' else \
+            F.mse_loss(p, t)
+        return 0.006 * F.mse_loss(reference_vgg(n_p),
+                                  reference_vgg(n_t)) + 0.5 * pixel
+
+    torch.testing.assert_close(loss(pred, target), formula(pred, target))
     # Also for the second image alone: nothing special about the first.
-    alone = 0.006 * F.mse_loss(
-        reference_vgg((p[1:] - MEAN) / STD), reference_vgg(
-            (t[1:] - MEAN) / STD)) + 0.5 * F.mse_loss(p[1:], t[1:])
-    torch.testing.assert_close(loss(pred[1:], target[1:]), alone)
+    torch.testing.assert_close(
+        loss(pred[1:], target[1:]), formula(pred[1:], target[1:]))
+
+
+def test_released_pixel_term_is_the_unit_one_over_std_squared():
+    # Per channel, the MSE of normalised images is the [0, 1] MSE divided
+    # by std^2 (about 20x): the factor the paper's formula misses.
+    torch.manual_seed(1)
+    pred = torch.rand(1, 3, 8, 8) * 2 - 1
+    target = torch.rand(1, 3, 8, 8) * 2 - 1
+    released = PerceptualLoss(pretrained=False, vgg_weight=0.0)
+    paper = PerceptualLoss(pretrained=False, vgg_weight=0.0,
+                           pixel_space='unit')
+    per_channel = ((pred - target) / 2).pow(2).mean(dim=(0, 2, 3))
+    expected = 0.5 * (per_channel / STD.flatten().pow(2)).mean()
+    torch.testing.assert_close(released(pred, target), expected)
+    ratio = released(pred, target) / paper(pred, target)
+    assert 18 < float(ratio) < 21
 
 
 def test_vgg_is_torchvision_vgg19_up_to_conv3_3():
@@ -137,6 +162,7 @@ def test_unfit_file_is_named(tmp_path):
 @pytest.mark.parametrize('kwargs,error,name', [
     (dict(pretrained=None), TypeError, 'pretrained'),
     (dict(pretrained=False, vgg_layer=37), ValueError, 'vgg_layer'),
+    (dict(pretrained=False, pixel_space='rgb'), ValueError, 'pixel_space'),
 ])
 def test_bad_arguments_are_named(kwargs, error, name):
     with pytest.raises(error, match=name):
