@@ -28,6 +28,7 @@ import os
 import os.path as osp
 import sys
 
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from deblurkit.apis.init_model import _disable_pretrained, load_generator_weights
@@ -102,6 +103,7 @@ def test_set_inputs(cfg):
     list file) and every image of every pair."""
     dataset_cfg = cfg.test_dataloader.dataset
     with user_errors('test_dataloader.dataset'):
+        init_default_scope(cfg.get('default_scope', 'deblurkit'))
         dataset = DATASETS.build(dataset_cfg)
     root = dataset_cfg.get('data_root') or ''
     inputs = [(root, 'the test set folder (data_root)')] if root else []
