@@ -17,7 +17,6 @@ the generator runs, and each output is cropped back to its image's size.
 import math
 import os
 import os.path as osp
-import tempfile
 import warnings
 from contextlib import nullcontext
 
@@ -25,6 +24,7 @@ import cv2
 import numpy as np
 import torch
 
+from deblurkit.fileio.atomic import atomic_output
 from deblurkit.fileio.image import (IMG_EXTENSIONS, img2tensor,
                                     read_image_file, tensor2img,
                                     write_image_file)
@@ -366,48 +366,41 @@ def deblur_video(model,
         warnings.warn(f'{src!r} reports no frame rate; writing '
                       f'{DEFAULT_FPS} fps')
         fps = DEFAULT_FPS
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    base, ext = osp.splitext(osp.basename(dst))
-    # The container is chosen from the extension, so the temporary keeps it.
-    fd, tmp = tempfile.mkstemp(prefix=f'.{base}.', suffix=f'.tmp{ext}',
-                               dir=folder)
-    os.close(fd)
+    # The container is chosen from the extension, so the temporary keeps it;
+    # atomic_output renames it into place with the umask's permissions.
     writer, frames, size = None, 0, None
     try:
-        while True:
-            chunk = []
-            while len(chunk) < batch_size:
-                ok, frame = cap.read()
-                if not ok:
+        with atomic_output(dst) as tmp:
+            while True:
+                chunk = []
+                while len(chunk) < batch_size:
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    chunk.append(frame)
+                if not chunk:
                     break
-                chunk.append(frame)
-            if not chunk:
-                break
-            outputs = deblur_images(model, chunk, batch_size, tile,
-                                    tile_overlap, fp16)
-            for frame, out in zip(chunk, outputs):
-                if side_by_side_output:
-                    out = side_by_side(frame, out)
-                if writer is None:
-                    size = (out.shape[1], out.shape[0])
-                    writer = _open_video_writer(tmp, fps, size)
-                writer.write(out)
-            frames += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
-        if writer is None:
-            raise OSError(f'no frame of video {src!r} could be decoded: '
-                          'corrupt or an unsupported codec')
-        writer.release()
-        writer = None
-        os.replace(tmp, dst)
+                outputs = deblur_images(model, chunk, batch_size, tile,
+                                        tile_overlap, fp16)
+                for frame, out in zip(chunk, outputs):
+                    if side_by_side_output:
+                        out = side_by_side(frame, out)
+                    if writer is None:
+                        size = (out.shape[1], out.shape[0])
+                        writer = _open_video_writer(tmp, fps, size)
+                    writer.write(out)
+                frames += len(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            if writer is None:
+                raise OSError(f'no frame of video {src!r} could be decoded: '
+                              'corrupt or an unsupported codec')
+            writer.release()
+            writer = None
     finally:
         cap.release()
         if writer is not None:
             writer.release()
-        if osp.exists(tmp):
-            os.remove(tmp)
     return dict(frames=frames, fps=fps, size=size)
 
 
