@@ -12,7 +12,15 @@ the command line as ``OUT/<name>``, a file found in a folder as
 to the pattern's fixed leading folders>``. Files that cannot be read or
 written are named with the reason; the others are still processed; the run
 ends with a summary and exits with 1 if anything failed (2 for a bad
-command line, config or checkpoint). See docs/user_guides/inference.md.
+command line, config, checkpoint or --out; 130 after Ctrl-C, with the
+summary of what was done).
+
+Nothing is lost: an output never replaces an input or a file that no
+deblurkit tool wrote (``OUT/.deblurkit-outputs`` lists what it wrote; such an
+input fails with the reason); each file is written to a temporary name with
+the umask's permissions and renamed. Folders are searched following each
+symlink once; special files (FIFOs, devices) are reported, never opened.
+See docs/user_guides/inference.md.
 """
 import argparse
 import glob
@@ -20,15 +28,21 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
 from tqdm import tqdm
 
 from deblurkit.apis import init_model
-from deblurkit.apis.inference import (IMG_EXTENSIONS, VIDEO_EXTENSIONS,
-                                      check_tile_options, count_video_frames,
-                                      deblur_images, deblur_video,
-                                      read_image_file, side_by_side,
-                                      write_image_file)
+from deblurkit.apis.inference import (VIDEO_EXTENSIONS, check_tile_options,
+                                      count_video_frames, deblur_images,
+                                      deblur_video, side_by_side)
+from deblurkit.cli import (CfgOptionsAction, RunSummary, UserError,
+                           tool_main, user_errors)
+from deblurkit.fileio import (DEFAULT_MAX_IMAGE_PIXELS, IMG_EXTENSIONS,
+                              OutputFolder, OutputPathError,
+                              check_format_holds,
+                              check_output_path, read_image_file,
+                              set_max_image_pixels, walk_files,
+                              write_image_file)
+from deblurkit.fileio.scan import not_regular_reason
 
 _GLOB_CHARS = ('*', '?', '[')
 
@@ -49,31 +63,16 @@ def _kind(path):
     return None
 
 
-def _inside(path, folder):
-    """Whether ``path`` is ``folder`` or below it (both real paths)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
-def _outputs_below(folder, out_real):
-    """The output folder if it lies below ``folder`` (its files are outputs
-    of this tool, not inputs), else None."""
-    folder_real = osp.realpath(folder)
-    if out_real != folder_real and _inside(out_real, folder_real):
-        return out_real
-    return None
-
-
-def _walk(folder, out_real):
-    """Files below ``folder`` (sorted, hidden ones left out), not entering
-    the output folder, so outputs are never read back as inputs."""
-    skip = _outputs_below(folder, out_real)
-    for root, dirs, files in os.walk(folder, followlinks=True):
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith('.')
-            and osp.realpath(osp.join(root, d)) != skip)
-        for name in sorted(files):
-            if not name.startswith('.'):
-                yield osp.join(root, name)
+def _walk(folder, out_dir, summary):
+    """Files below ``folder`` (sorted, hidden ones left out, each real file
+    once, symlink loops and special files reported), not entering the output
+    folder, so outputs are never read back as inputs."""
+    walk = walk_files(folder, skip_dirs=[out_dir])
+    for path, reason in walk.skipped:
+        summary.skip(path, reason)
+    for path, reason in walk.rejected:
+        summary.fail(path, reason)
+    return walk.files
 
 
 def _glob_base(pattern):
@@ -87,64 +86,94 @@ def _glob_base(pattern):
     return '/'.join(fixed) or '.'
 
 
-def collect_jobs(inputs, out_dir):
+def collect_jobs(inputs, out_dir, summary=None):
     """Expand the INPUT arguments into jobs.
 
     Args:
         inputs (list[str]): Files, folders and glob patterns.
         out_dir (str): The output folder.
+        summary (RunSummary, optional): Receives inputs that cannot be
+            processed (failures) and entries left out (skipped).
 
     Returns:
-        tuple[list[Job], list[tuple[str, str]]]: The jobs, and ``(name,
-        reason)`` for inputs that cannot be processed.
+        tuple[list[Job], OutputFolder]: The jobs, and the output folder
+        that checked (claimed) their outputs.
     """
+    summary = summary if summary is not None else RunSummary(out_dir)
     out_real = osp.realpath(out_dir)
-    sources, failed = [], []  # sources: (file, folder it is named under)
+    sources = []  # (file, folder it is named under)
     for arg in inputs:
         if osp.isdir(arg):
-            sources += [(f, arg) for f in _walk(arg, out_real)]
-        elif osp.isfile(arg):
-            sources.append((arg, osp.dirname(arg)))
+            if _inside(out_real, osp.realpath(arg)):
+                summary.skip(out_dir, f'the --out folder, inside INPUT {arg}'
+                             ', is not searched for inputs')
+            sources += [(f, arg) for f in _walk(arg, out_dir, summary)]
+        elif osp.lexists(arg):
+            reason = not_regular_reason(arg)
+            if reason is None:
+                sources.append((arg, osp.dirname(arg)))
+            else:
+                summary.fail(arg, reason)
         elif any(c in arg for c in _GLOB_CHARS):
             matches = sorted(glob.glob(arg, recursive=True))
             if not matches:
-                failed.append((arg, 'the pattern matches no file'))
+                summary.fail(arg, 'the pattern matches no file')
             base = _glob_base(arg)
-            skip = _outputs_below(base, out_real)
+            # Matches in an --out below the pattern's folders are outputs.
+            skip_out = not _inside(osp.realpath(base), out_real)
             for match in matches:
-                if skip and _inside(osp.realpath(match), skip):
+                if skip_out and _inside(osp.realpath(match), out_real):
                     continue
                 if osp.isdir(match):
-                    sources += [(f, base) for f in _walk(match, out_real)]
-                else:
+                    sources += [(f, base)
+                                for f in _walk(match, out_dir, summary)]
+                elif not_regular_reason(match) is None:
                     sources.append((match, base))
+                else:
+                    summary.fail(match, not_regular_reason(match))
         else:
-            failed.append((arg, 'no such file or folder'))
-    input_files = {osp.realpath(src) for src, _ in sources}
-    jobs, claimed = [], {}
+            summary.fail(arg, 'no such file or folder')
+    seen, unique = {}, []
     for src, base in sources:
+        real = osp.realpath(src)
+        if real in seen:
+            if seen[real] != src:
+                summary.skip(src, f'the same file as {seen[real]}; '
+                             'deblurred once')
+            continue
+        seen[real] = src
+        unique.append((src, base))
+    outputs = OutputFolder(out_dir, inputs=seen)
+    jobs = []
+    for src, base in unique:
         kind = _kind(src)
         dst = osp.normpath(osp.join(out_dir, osp.relpath(src, base)))
         if kind is None:
-            failed.append(
-                (src, 'not an image or video file: expected one of '
-                 f'{" ".join(IMG_EXTENSIONS + VIDEO_EXTENSIONS)}'))
-        elif osp.realpath(dst) in input_files:
-            failed.append((src, f'its output {dst} would overwrite an input; '
-                           'choose another --out'))
-        elif dst in claimed:
-            failed.append((src, f'its output {dst} is also the output of '
-                           f'{claimed[dst]}; deblur them into separate '
-                           '--out folders'))
-        else:
-            claimed[dst] = src
-            jobs.append(Job(src, dst, kind))
-    return jobs, failed
+            summary.fail(
+                src, 'not an image or video file: expected one of '
+                f'{" ".join(IMG_EXTENSIONS + VIDEO_EXTENSIONS)}')
+            continue
+        try:
+            outputs.claim(dst, src)
+        except OutputPathError as err:
+            summary.fail(src, str(err))
+            continue
+        jobs.append(Job(src, dst, kind))
+    return jobs, outputs
 
 
-def _deblur_image_jobs(model, jobs, args, report):
+def _inside(path, folder):
+    """Whether real path ``path`` is ``folder`` or below it."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _deblur_image_jobs(model, jobs, args, report, outputs):
     """Deblur the image jobs ``args.batch_size`` at a time (same-size images
-    share a forward pass); ``report(job, error)`` records each result."""
+    share a forward pass); ``report(job, error)`` records each result.
+
+    Each image is read, and checked against its output format (bit depth,
+    alpha), before it is deblurred; each output is listed in ``outputs``'s
+    manifest, then written atomically."""
     options = dict(batch_size=args.batch_size, tile=args.tile,
                    tile_overlap=args.tile_overlap, fp16=args.fp16)
     if not jobs:
@@ -154,14 +183,15 @@ def _deblur_image_jobs(model, jobs, args, report):
 
     def flush():
         try:
-            outputs = deblur_images(model, [img for _, img in pending],
+            results = deblur_images(model, [img for _, img in pending],
                                     **options)
         except Exception:  # noqa: BLE001  find the culprit image by image
-            outputs = None
+            results = None
         for i, (job, img) in enumerate(pending):
             try:
-                out = outputs[i] if outputs is not None else deblur_images(
+                out = results[i] if results is not None else deblur_images(
                     model, [img], **options)[0]
+                outputs.record(job.dst)
                 write_image_file(
                     job.dst, side_by_side(img, out) if args.side_by_side
                     else out)
@@ -173,7 +203,10 @@ def _deblur_image_jobs(model, jobs, args, report):
 
     for job in jobs:
         try:
-            pending.append((job, read_image_file(job.src)))
+            img = read_image_file(job.src)
+            check_format_holds(job.dst, img.dtype,
+                               1 if img.ndim == 2 else img.shape[2])
+            pending.append((job, img))
         except Exception as err:  # noqa: BLE001  named in the summary
             report(job, err)
             bar.update(1)
@@ -184,11 +217,12 @@ def _deblur_image_jobs(model, jobs, args, report):
     bar.close()
 
 
-def _deblur_video_jobs(model, jobs, args, report):
+def _deblur_video_jobs(model, jobs, args, report, outputs):
     for job in jobs:
         bar = tqdm(total=count_video_frames(job.src) or None, unit='frame',
                    desc=osp.basename(job.src), dynamic_ncols=True)
         try:
+            outputs.record(job.dst)
             deblur_video(model, job.src, job.dst, batch_size=args.batch_size,
                          tile=args.tile, tile_overlap=args.tile_overlap,
                          fp16=args.fp16, side_by_side_output=args.side_by_side,
@@ -204,7 +238,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         epilog='Exit status: 0 all written, 1 some inputs failed, 2 bad '
-        'arguments, config or checkpoint.')
+        'arguments, config, checkpoint or --out, 130 interrupted (Ctrl-C).')
     parser.add_argument(
         'inputs', nargs='+', metavar='INPUT',
         help='image or video files, folders (searched recursively) or glob '
@@ -231,7 +265,12 @@ def parse_args(argv):
     parser.add_argument('--fp16', action='store_true',
                         help='half precision (CUDA devices only)')
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, default={},
+        '--max-pixels', type=int, default=None, metavar='N',
+        help='refuse images whose header declares more than N pixels '
+        f'(default {DEFAULT_MAX_IMAGE_PIXELS:,}, or '
+        '$DEBLURKIT_MAX_IMAGE_PIXELS), before decoding them')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=CfgOptionsAction, default={},
         metavar='KEY=VALUE',
         help='override config keys, e.g. model.generator.norm_stats=running')
     return parser.parse_args(argv)
@@ -248,48 +287,52 @@ def _check_args(args):
     if args.fp16 and not args.device.startswith('cuda'):
         return (f'--fp16 needs a CUDA device, got --device {args.device}; '
                 'drop --fp16 to run in float32 on the CPU')
-    out_real = osp.realpath(args.out)
-    for arg in args.inputs:
-        if osp.isdir(arg) and osp.realpath(arg) == out_real:
-            return (f'--out {args.out} is the input folder {arg}; choose '
-                    'another folder so inputs are never overwritten')
+    if osp.exists(args.out) and not osp.isdir(args.out):
+        return f'--out {args.out} is a file; --out names a folder'
+    try:
+        if args.max_pixels is not None:
+            set_max_image_pixels(args.max_pixels)
+        # --out may lie inside an input folder (the scan leaves it out) or
+        # hold the inputs (each output is checked by OutputFolder.claim).
+        check_output_path(args.out, [
+            (arg, 'the input folder' if osp.isdir(arg) else 'the input file')
+            for arg in args.inputs
+        ], allow_inside=True, allow_around=True)
+    except (OutputPathError, ValueError) as err:
+        return str(err)
     return None
 
 
+@tool_main
 def main(argv=None):
-    """Run the tool; returns the exit status (0, 1 or 2)."""
+    """Run the tool; returns the exit status (0, 1, 2 or 130)."""
     args = parse_args(argv)
     error = _check_args(args)
     if error:
-        print(f'error: {error}', file=sys.stderr)
-        return 2
-    jobs, failed = collect_jobs(args.inputs, args.out)
-    try:
+        raise UserError(error)
+    summary = RunSummary(args.out)
+    jobs, outputs = collect_jobs(args.inputs, args.out, summary)
+    with user_errors(f'cannot build the model of --config {args.config} '
+                     f'with --checkpoint {args.checkpoint}',
+                     kinds=(Exception, )):
         model = init_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
-    except Exception as err:  # noqa: BLE001  any build/load error is fatal
-        print(f'error: cannot build the model of --config {args.config} with '
-              f'--checkpoint {args.checkpoint}: {err}', file=sys.stderr)
-        return 2
-    written = []
 
     def report(job, error):
         if error is None:
-            written.append(job.dst)
+            summary.done(job.dst)
         else:
-            failed.append((job.src, f'{type(error).__name__}: {error}'))
+            summary.fail(job.src, error)
 
-    _deblur_image_jobs(model, [j for j in jobs if j.kind == 'image'], args,
-                       report)
-    _deblur_video_jobs(model, [j for j in jobs if j.kind == 'video'], args,
-                       report)
-    print(f'{len(written)} written to {args.out}, {len(failed)} failed')
-    for name, reason in sorted(failed):
-        print(f'  FAILED {name}: {reason}')
-    if not written and not failed:
-        print('error: no input files found', file=sys.stderr)
-        return 1
-    return 1 if failed else 0
+    try:
+        _deblur_image_jobs(model, [j for j in jobs if j.kind == 'image'],
+                           args, report, outputs)
+        _deblur_video_jobs(model, [j for j in jobs if j.kind == 'video'],
+                           args, report, outputs)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    summary.print()
+    return summary.exit_code()
 
 
 if __name__ == '__main__':

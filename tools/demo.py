@@ -14,7 +14,6 @@
 """
 import argparse
 import json
-import os
 import os.path as osp
 import shutil
 import sys
@@ -120,15 +119,16 @@ def train(args):
     runner.train()
     last = osp.join(args.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     checkpoint = osp.join(args.work_dir, CHECKPOINT_NAME)
-    shutil.copyfile(last, checkpoint + '.tmp')
-    os.replace(checkpoint + '.tmp', checkpoint)
+    from deblurkit.fileio import atomic_output
+    with atomic_output(checkpoint) as tmp:
+        shutil.copyfile(last, tmp)
     return cfg, checkpoint, runner.log_dir
 
 
 # -------------------------------------------------------------- evaluate
 def to_uint8(tensor):
-    array = tensor.detach().float().clamp(0, 1).mul(255).round().byte()
-    return array.permute(1, 2, 0).cpu().numpy()
+    from deblurkit.fileio import tensor2img
+    return tensor2img(tensor, bgr=False)
 
 
 def evaluate(cfg, checkpoint):
@@ -167,11 +167,8 @@ def evaluate(cfg, checkpoint):
 
 # -------------------------------------------------------------- pictures
 def save_png(path, rgb):
-    from deblurkit.engine import atomic_write
-    ok, encoded = cv2.imencode('.png', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f'could not encode {path}')
-    atomic_write(path, encoded.tobytes())
+    from deblurkit.fileio import write_image_file
+    write_image_file(path, np.ascontiguousarray(rgb[..., ::-1]))
 
 
 def grid_image(triplets):
@@ -225,10 +222,10 @@ def plot_curves(path, train, val, blurred_psnr):
     ax_psnr.legend()
     ax_psnr.set_title('validation PSNR (demo test split)')
     fig.tight_layout()
-    tmp = path + '.tmp.png'
-    fig.savefig(tmp, dpi=100)
+    from deblurkit.fileio import atomic_output
+    with atomic_output(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def main(argv=None):

@@ -11,7 +11,16 @@
 
 CKPT may be a deblurkit checkpoint, the authors' fpn_mobilenet.h5 /
 fpn_inception.h5, or MMagic's republication. ``--out`` writes the metrics and
-every image's scores as JSON.
+every image's scores as JSON (a file: a folder is refused before the
+evaluation starts). ``--save-images`` writes PNGs at the input's bit depth,
+read with the same EXIF policy as tools/deblur.py.
+
+Before anything is evaluated, ``--out`` and ``--save-images`` are checked
+against the test set: neither may be, contain or lie inside a folder or file
+the test set reads, and ``--out`` may only replace a results file of this
+tool. Exit status: 0 done, 1 some images could not be saved or the results
+could not be written (they are then printed), 2 bad command line, config or
+output path, 130 interrupted.
 """
 import argparse
 import json
@@ -19,13 +28,17 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
+from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from deblurkit.apis.init_model import _disable_pretrained, load_generator_weights
-from deblurkit.engine import atomic_write
+from deblurkit.cli import (EXIT_FAILED, CfgOptionsAction, UserError,
+                           tool_main, user_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
                                             prepare_distributed)
+from deblurkit.fileio import (MAX_PIXELS_ENV, OutputPathError, atomic_write,
+                              check_output_path, set_max_image_pixels)
+from deblurkit.registry import DATASETS
 
 
 def parse_args(argv=None):
@@ -45,8 +58,11 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config keys, e.g. test_dataloader.dataset.data_root=X')
+    parser.add_argument(
+        '--max-pixels', type=int, default=None, metavar='N',
+        help='refuse test images whose header declares more than N pixels')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -82,27 +98,105 @@ def per_image_scores(runner):
     return scores
 
 
+def test_set_inputs(cfg):
+    """``(path, what)`` of everything the test set reads: its folders (or
+    list file) and every image of every pair."""
+    dataset_cfg = cfg.test_dataloader.dataset
+    with user_errors('test_dataloader.dataset'):
+        init_default_scope(cfg.get('default_scope', 'deblurkit'))
+        dataset = DATASETS.build(dataset_cfg)
+    root = dataset_cfg.get('data_root') or ''
+    inputs = [(root, 'the test set folder (data_root)')] if root else []
+    for key in ('blur_root', 'sharp_root', 'ann_file'):
+        if dataset_cfg.get(key):
+            path = dataset_cfg[key]
+            inputs.append((path if osp.isabs(path) else osp.join(root, path),
+                           f'the test set {key}'))
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        inputs += [(info['img_path'], 'a test image'),
+                   (info['gt_path'], 'a test image')]
+    return inputs
+
+
+def check_outputs(args, cfg):
+    """Refuse output paths that would lose anything, before evaluating."""
+    if args.out is not None:
+        if args.out.endswith(('/', os.sep)) or osp.isdir(args.out):
+            raise UserError(f'--out {args.out} is a folder; --out names the '
+                            'JSON file to write, e.g. '
+                            f'{osp.join(args.out, "results.json")}')
+        if osp.exists(args.out) and not _is_results_file(args.out):
+            raise UserError(f'--out {args.out} exists and is not a results '
+                            'file of tools/test.py; it is left untouched. '
+                            'Choose another --out.')
+    if not (args.out or args.save_images):
+        return
+    inputs = test_set_inputs(cfg)
+    try:
+        for path, arg in ((args.out, '--out'),
+                          (args.save_images, '--save-images')):
+            if path is not None:
+                check_output_path(path, inputs, arg)
+    except OutputPathError as err:
+        raise UserError(str(err)) from None
+
+
+def _is_results_file(path):
+    try:
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {'metrics', 'per_image'} <= set(data)
+
+
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     if not osp.isfile(args.checkpoint):
         print(f'error: checkpoint {args.checkpoint} does not exist',
               file=sys.stderr)
         return 1
-    cfg = build_cfg(args)
+    if args.max_pixels is not None:
+        with user_errors('--max-pixels'):
+            set_max_image_pixels(args.max_pixels)
+        os.environ[MAX_PIXELS_ENV] = str(args.max_pixels)  # data workers
+    with user_errors(f'config {args.config}'):
+        cfg = build_cfg(args)
+    check_outputs(args, cfg)
     prepare_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    with user_errors(f'config {args.config}'):
+        runner = Runner.from_cfg(cfg)
     model = getattr(runner.model, 'module', runner.model)
     load_generator_weights(model, args.checkpoint)
     metrics = runner.test()
+    status = 0
+    saver = next((h for h in runner.hooks
+                  if type(h).__name__ == 'SaveDeblurredImagesHook'), None)
+    if saver is not None and saver.failed:
+        print(f'error: {len(saver.failed)} deblurred image(s) could not be '
+              'saved:', file=sys.stderr)
+        for path, reason in saver.failed:
+            print(f'  FAILED {path}: {reason}', file=sys.stderr)
+        status = EXIT_FAILED
     if args.out and runner.rank == 0:
         result = dict(
             config=args.config,
             checkpoint=args.checkpoint,
             metrics={k: float(v) for k, v in metrics.items()},
             per_image=per_image_scores(runner))
-        atomic_write(args.out, json.dumps(result, indent=2), 'w')
-        print(f'wrote {args.out}')
-    return 0
+        text = json.dumps(result, indent=2)
+        try:
+            atomic_write(args.out, text, 'w')
+            print(f'wrote {args.out}')
+        except OSError as err:
+            # Never lose a long evaluation: the results go to stdout.
+            print(text)
+            print(f'error: cannot write --out {args.out} ({err}); the '
+                  'results are printed above', file=sys.stderr)
+            status = EXIT_FAILED
+    return status
 
 
 if __name__ == '__main__':

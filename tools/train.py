@@ -13,9 +13,10 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from deblurkit.cli import (CfgOptionsAction, UserError, tool_main,
+                           user_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
                                             prepare_distributed)
 
@@ -38,7 +39,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override config keys, e.g. train_cfg.max_iters=100')
     parser.add_argument(
         '--launcher',
@@ -56,8 +57,8 @@ def enable_amp(cfg):
     """Turn every optim wrapper of the config into an AmpOptimWrapper."""
     import torch
     if not torch.cuda.is_available():
-        raise SystemExit('error: --amp needs a CUDA GPU (mixed precision is '
-                         'not supported on the CPU by mmengine).')
+        raise UserError('--amp needs a CUDA GPU (mixed precision is not '
+                        'supported on the CPU by mmengine).')
     wrapper = cfg.optim_wrapper
     subs = [v for v in wrapper.values() if isinstance(v, dict)
             and 'optimizer' in v] if 'optimizer' not in wrapper else [wrapper]
@@ -76,17 +77,22 @@ def build_cfg(args):
         cfg.load_from = None
     elif args.resume is not None:
         if not osp.isfile(args.resume):
-            raise SystemExit(f'error: --resume {args.resume}: no such file')
+            raise UserError(f'--resume {args.resume}: no such file')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
 
 
+@tool_main
 def main(argv=None):
+    """Train; exit status 0 done, 2 bad command line or config (one line
+    ``error: ...``), 130 interrupted."""
     args = parse_args(argv)
-    cfg = build_cfg(args)
+    with user_errors(f'config {args.config}'):
+        cfg = build_cfg(args)
     prepare_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    with user_errors(f'config {args.config}'):
+        runner = Runner.from_cfg(cfg)
     runner.train()
     return 0
 

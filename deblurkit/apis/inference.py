@@ -2,9 +2,9 @@
 
 One implementation serves the Python API and ``tools/deblur.py``:
 
-- :func:`read_image_file` / :func:`write_image_file` turn files into the
-  arrays OpenCV works with (BGR order, uint8 or uint16, 1, 3 or 4 channels)
-  and back;
+- :func:`read_image_file` / :func:`write_image_file` (from
+  :mod:`deblurkit.fileio.image`) turn files into the arrays OpenCV works
+  with (BGR order, uint8 or uint16, 1, 3 or 4 channels) and back;
 - :func:`deblur_image` / :func:`deblur_images` deblur such arrays, whole or
   in overlapping tiles, and return arrays of the same size, channels and
   dtype;
@@ -17,7 +17,6 @@ the generator runs, and each output is cropped back to its image's size.
 import math
 import os
 import os.path as osp
-import tempfile
 import warnings
 from contextlib import nullcontext
 
@@ -25,9 +24,10 @@ import cv2
 import numpy as np
 import torch
 
-from deblurkit.datasets.image_io import IMG_EXTENSIONS, check_complete
-from deblurkit.datasets.image_io import to_float32
-from deblurkit.engine import atomic_write
+from deblurkit.fileio.atomic import atomic_output
+from deblurkit.fileio.image import (IMG_EXTENSIONS, img2tensor,
+                                    read_image_file, tensor2img,
+                                    write_image_file)
 from deblurkit.models.generators.fast import fast_generator_for
 from deblurkit.structures import DeblurDataSample
 
@@ -37,130 +37,9 @@ VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
 VIDEO_FOURCC = {'.mp4': 'mp4v', '.mov': 'mp4v', '.mkv': 'mp4v', '.avi': 'MJPG'}
 # Frame rate written when a video does not report one.
 DEFAULT_FPS = 25.0
-# Quality of re-encoded lossy outputs (OpenCV's default is 95 for JPEG too).
-ENCODE_PARAMS = {
-    '.jpg': [cv2.IMWRITE_JPEG_QUALITY, 95],
-    '.jpeg': [cv2.IMWRITE_JPEG_QUALITY, 95],
-    '.webp': [cv2.IMWRITE_WEBP_QUALITY, 95],
-}
 # A tile's 1/32-scale feature map must have more than one pixel for
 # per-image normalisation, and smaller tiles waste most of their area.
 MIN_TILE = 64
-
-_EXIF_ORIENTATION_TAG = 0x0112
-
-
-# --------------------------------------------------------------- image files
-def _exif_orientation(metadata_types, metadata):
-    """The EXIF orientation (1..8) in OpenCV's metadata, or 1 if absent.
-
-    OpenCV hands the EXIF block over as a TIFF structure: a byte-order mark,
-    the offset of IFD0, then 12-byte entries (tag, type, count, value).
-    """
-    for kind, block in zip(metadata_types, metadata):
-        if kind != cv2.IMAGE_METADATA_EXIF:
-            continue
-        data = np.asarray(block, np.uint8).tobytes()
-        if data.startswith(b'Exif\x00\x00'):
-            data = data[6:]
-        order = {b'II': 'little', b'MM': 'big'}.get(data[:2])
-        if order is None or len(data) < 8:
-            return 1
-        offset = int.from_bytes(data[4:8], order)
-        count = int.from_bytes(data[offset:offset + 2], order)
-        for i in range(count):
-            entry = data[offset + 2 + 12 * i:offset + 14 + 12 * i]
-            if len(entry) < 12:
-                break
-            if int.from_bytes(entry[:2], order) == _EXIF_ORIENTATION_TAG:
-                value = int.from_bytes(entry[8:10], order)
-                return value if 1 <= value <= 8 else 1
-    return 1
-
-
-def _apply_orientation(img, orientation):
-    """Turn a stored image upright as EXIF ``orientation`` says.
-
-    The same transforms as OpenCV's ``imread`` with ``IMREAD_COLOR``, but
-    applied to every channel (alpha included) and every bit depth.
-    """
-    if orientation == 2:
-        return cv2.flip(img, 1)
-    if orientation == 3:
-        return cv2.rotate(img, cv2.ROTATE_180)
-    if orientation == 4:
-        return cv2.flip(img, 0)
-    if orientation == 5:
-        return cv2.transpose(img)
-    if orientation == 6:
-        return cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE)
-    if orientation == 7:
-        return cv2.flip(cv2.transpose(img), -1)
-    if orientation == 8:
-        return cv2.rotate(img, cv2.ROTATE_90_COUNTERCLOCKWISE)
-    return img
-
-
-def read_image_file(path):
-    """Read an image file as OpenCV stores it, turned upright.
-
-    The file is decoded with ``IMREAD_UNCHANGED`` (bit depth, grayscale and
-    alpha kept) and then rotated/flipped as its EXIF orientation tag says,
-    as ``cv2.imread(path, cv2.IMREAD_COLOR)`` would do (``IMREAD_UNCHANGED``
-    alone ignores the tag). PNG and JPEG files without their end marker are
-    refused: OpenCV would decode a truncated JPEG half grey with only a
-    warning.
-
-    Args:
-        path (str): The image file.
-
-    Returns:
-        np.ndarray: ``H x W`` (gray), ``H x W x 3`` (BGR) or ``H x W x 4``
-        (BGRA), uint8 or uint16.
-
-    Raises:
-        OSError: The file is missing, truncated or not a decodable image.
-    """
-    check_complete(path)
-    with open(path, 'rb') as f:
-        data = np.frombuffer(f.read(), np.uint8)
-    img, types, metadata = cv2.imdecodeWithMetadata(data,
-                                                    cv2.IMREAD_UNCHANGED)
-    if img is None or img.size == 0:
-        raise OSError(f'OpenCV cannot decode {path!r}: corrupt or not an '
-                      'image; re-copy or remove it.')
-    if img.dtype not in (np.uint8, np.uint16):
-        raise OSError(f'{path!r} has {img.dtype} pixels; deblurkit deblurs '
-                      '8- and 16-bit images only. Convert it to 16-bit PNG.')
-    return _apply_orientation(img, _exif_orientation(types, metadata))
-
-
-def write_image_file(path, img):
-    """Encode ``img`` in the format of ``path``'s extension, atomically.
-
-    The bytes are encoded in memory and written to a temporary file beside
-    ``path`` that is then renamed, so an interrupted run never leaves a
-    half-written image. JPEG and WebP are written at quality 95.
-
-    Args:
-        path (str): Output file; its extension picks the format.
-        img (np.ndarray): An array as :func:`read_image_file` returns.
-
-    Raises:
-        OSError: OpenCV cannot encode this image in this format (e.g. a
-            16-bit image as JPEG).
-    """
-    ext = osp.splitext(path)[1].lower()
-    reason = 'the encoder refused it'
-    try:
-        ok, buf = cv2.imencode(ext, img, ENCODE_PARAMS.get(ext, []))
-    except cv2.error as err:
-        ok, reason = False, str(err).strip().splitlines()[-1]
-    if not ok:
-        raise OSError(f'OpenCV cannot write a {img.dtype} image with '
-                      f'{1 if img.ndim == 2 else img.shape[2]} channels as '
-                      f'{ext!r} ({path!r}): {reason}. Use .png or .tif.')
-    atomic_write(path, buf.tobytes())
 
 
 def side_by_side(left, right):
@@ -232,7 +111,7 @@ def _check_size(model, height, width):
 
 
 def _check_array(img):
-    """``img`` itself if it is an image array :func:`_to_tensor` takes."""
+    """``img`` itself if it is an image array :func:`img2tensor` takes."""
     if not isinstance(img, np.ndarray):
         raise TypeError('expected an image path or a numpy array, got '
                         f'{type(img).__name__}')
@@ -242,40 +121,6 @@ def _check_array(img):
             f'expected an H x W or H x W x C (C = 1, 3 or 4) image, got '
             f'shape {img.shape}')
     return img
-
-
-def _to_tensor(img):
-    """An OpenCV array as a ``(3, H, W)`` RGB float tensor in [0, 1]."""
-    color = img[..., None] if img.ndim == 2 else img
-    if color.shape[2] == 1:
-        rgb = np.repeat(color, 3, axis=2)  # gray is deblurred as gray RGB
-    else:
-        rgb = color[..., 2::-1]  # BGR(A) -> RGB, alpha left out
-    rgb = to_float32(np.ascontiguousarray(rgb))
-    return torch.from_numpy(rgb).permute(2, 0, 1)
-
-
-def _to_array(pred, like):
-    """A ``(3, H, W)`` RGB tensor in [0, 1] as an array shaped like ``like``.
-
-    Gray images get the mean of the three output channels; an alpha channel
-    is copied from ``like``; integer outputs are rounded and clipped.
-    """
-    out = pred.permute(1, 2, 0).cpu().numpy()
-    channels = 1 if like.ndim == 2 else like.shape[2]
-    out = out.mean(axis=2, keepdims=True) if channels == 1 else out[..., ::-1]
-    if np.issubdtype(like.dtype, np.integer):
-        top = np.iinfo(like.dtype).max
-        out = out * top  # one float temporary, then in place: large images
-        np.rint(out, out=out)
-        out = np.clip(out, 0, top, out=out).astype(like.dtype)
-    else:
-        out = np.clip(out, 0, 1).astype(like.dtype)
-    if channels == 4:
-        out = np.concatenate([out, like[..., 3:]], axis=2)
-    if like.ndim == 2:
-        out = out[..., 0]
-    return np.ascontiguousarray(out)
 
 
 # ------------------------------------------------------------------- tiling
@@ -401,14 +246,14 @@ def deblur_images(model,
     results = [None] * len(arrays)
     if tile is not None:
         for i, img in enumerate(arrays):
-            tensor = _to_tensor(img)
+            tensor = img2tensor(img)
             _check_size(model, *tensor.shape[-2:])
             if tile >= max(tensor.shape[-2:]):
                 pred = _run_generator(model, [tensor.to(device)], fp16)[0]
             else:
                 pred = _deblur_tiled(model, tensor.to(device), tile,
                                      tile_overlap, batch_size, fp16)
-            results[i] = _to_array(pred, img)
+            results[i] = tensor2img(pred, img)
         return results
     groups = {}
     for i, img in enumerate(arrays):
@@ -417,9 +262,9 @@ def deblur_images(model,
         _check_size(model, height, width)
         for first in range(0, len(indices), batch_size):
             chunk = indices[first:first + batch_size]
-            tensors = [_to_tensor(arrays[i]).to(device) for i in chunk]
+            tensors = [img2tensor(arrays[i]).to(device) for i in chunk]
             for i, pred in zip(chunk, _run_generator(model, tensors, fp16)):
-                results[i] = _to_array(pred, arrays[i])
+                results[i] = tensor2img(pred, arrays[i])
     return results
 
 
@@ -521,48 +366,41 @@ def deblur_video(model,
         warnings.warn(f'{src!r} reports no frame rate; writing '
                       f'{DEFAULT_FPS} fps')
         fps = DEFAULT_FPS
-    folder = osp.dirname(osp.abspath(dst))
-    os.makedirs(folder, exist_ok=True)
-    base, ext = osp.splitext(osp.basename(dst))
-    # The container is chosen from the extension, so the temporary keeps it.
-    fd, tmp = tempfile.mkstemp(prefix=f'.{base}.', suffix=f'.tmp{ext}',
-                               dir=folder)
-    os.close(fd)
+    # The container is chosen from the extension, so the temporary keeps it;
+    # atomic_output renames it into place with the umask's permissions.
     writer, frames, size = None, 0, None
     try:
-        while True:
-            chunk = []
-            while len(chunk) < batch_size:
-                ok, frame = cap.read()
-                if not ok:
+        with atomic_output(dst) as tmp:
+            while True:
+                chunk = []
+                while len(chunk) < batch_size:
+                    ok, frame = cap.read()
+                    if not ok:
+                        break
+                    chunk.append(frame)
+                if not chunk:
                     break
-                chunk.append(frame)
-            if not chunk:
-                break
-            outputs = deblur_images(model, chunk, batch_size, tile,
-                                    tile_overlap, fp16)
-            for frame, out in zip(chunk, outputs):
-                if side_by_side_output:
-                    out = side_by_side(frame, out)
-                if writer is None:
-                    size = (out.shape[1], out.shape[0])
-                    writer = _open_video_writer(tmp, fps, size)
-                writer.write(out)
-            frames += len(chunk)
-            if progress is not None:
-                progress(len(chunk))
-        if writer is None:
-            raise OSError(f'no frame of video {src!r} could be decoded: '
-                          'corrupt or an unsupported codec')
-        writer.release()
-        writer = None
-        os.replace(tmp, dst)
+                outputs = deblur_images(model, chunk, batch_size, tile,
+                                        tile_overlap, fp16)
+                for frame, out in zip(chunk, outputs):
+                    if side_by_side_output:
+                        out = side_by_side(frame, out)
+                    if writer is None:
+                        size = (out.shape[1], out.shape[0])
+                        writer = _open_video_writer(tmp, fps, size)
+                    writer.write(out)
+                frames += len(chunk)
+                if progress is not None:
+                    progress(len(chunk))
+            if writer is None:
+                raise OSError(f'no frame of video {src!r} could be decoded: '
+                              'corrupt or an unsupported codec')
+            writer.release()
+            writer = None
     finally:
         cap.release()
         if writer is not None:
             writer.release()
-        if osp.exists(tmp):
-            os.remove(tmp)
     return dict(frames=frames, fps=fps, size=size)
 
 

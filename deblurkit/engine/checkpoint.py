@@ -14,19 +14,23 @@ runs.
 
 Saving: mmengine writes a checkpoint straight to its final name, so a run
 killed mid-save leaves a truncated file that looks like a checkpoint. The
-local file backend registered here writes to a temporary name in the same
-folder and renames it into place, so a checkpoint is either whole or absent.
+local file backend registered here writes through
+:func:`deblurkit.fileio.atomic_write` (a temporary name in the same folder,
+the umask's permissions, then a rename), so a checkpoint is either whole or
+absent.
 
 Importing :mod:`deblurkit` installs both.
 """
-import os
 import os.path as osp
 import pickle
-import tempfile
 
 import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.runner.checkpoint import CheckpointLoader
+
+# Atomic, umask-respecting writes live with the other file I/O; checkpoints
+# are saved through them.
+from deblurkit.fileio.atomic import atomic_write  # noqa: F401
 
 
 #: Everything besides tensors and plain Python values that a deblurkit
@@ -75,24 +79,6 @@ def _short(err):
 def load_from_local(filename, map_location):
     """mmengine's loader for local paths, through :func:`safe_torch_load`."""
     return safe_torch_load(filename, map_location)
-
-
-def atomic_write(filepath, data, mode='wb', encoding=None):
-    """Write ``data`` to a temporary file beside ``filepath``, then rename."""
-    folder = osp.dirname(osp.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(filepath)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, mode, encoding=encoding) as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 class AtomicLocalBackend(LocalBackend):

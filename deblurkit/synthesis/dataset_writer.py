@@ -12,13 +12,17 @@ Layout (what :class:`~deblurkit.datasets.GoProDataset` reads)::
 Interrupted runs: every file is written under a hidden temporary name in
 its own folder (``.000003.png.<random>.tmp``, which matches no ``*.png``
 glob) and renamed into place with :func:`os.replace`, which is atomic, so
-no reader ever sees half a PNG (``atomic_write`` of
-:mod:`deblurkit.engine.checkpoint`, which checkpoints use too). The sharp
-image of a pair is written before the blurred one, so a blurred image on
-disk always has its sharp twin; a pair is complete when both exist
-(:func:`list_complete_pairs`). A rerun with
-``overwrite=True`` deletes ``train/``, ``test/`` and ``synthesis.json``
-first and starts clean.
+no reader ever sees half a PNG (:func:`deblurkit.fileio.atomic_write`,
+which checkpoints use too). The sharp image of a pair is written before the
+blurred one, so a blurred image on disk always has its sharp twin; a pair is
+complete when both exist (:func:`list_complete_pairs`).
+
+Nothing of the user's is deleted: every file is listed in
+``OUT/.deblurkit-outputs`` before it is written, and a rerun with
+``overwrite=True`` deletes only the listed files (and temporaries beside
+them), then the folders this empties; any other file in ``train/`` or
+``test/`` makes it stop with an error. ``OUT`` may not be, contain or lie
+inside ``sharp_dir``.
 
 Determinism: pair ``i`` of a split is made from its own generator seeded
 by ``(seed, split, i)``, so the bytes written depend only on the arguments,
@@ -28,15 +32,14 @@ import json
 import multiprocessing
 import os
 import os.path as osp
-import shutil
 import signal
 import warnings
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
-from deblurkit.engine.checkpoint import atomic_write
+from deblurkit.fileio import (MANIFEST_NAME, OutputFolder, OutputPathError,
+                              atomic_write, check_output_path, encode_image)
 from .errors import SynthesisError
 from .pair import BlurSettings, synthesize_pair
 from .sources import DeadLeavesSource, ImageFolderSource
@@ -57,10 +60,7 @@ def encode_png(image):
     [0, 1])."""
     pixels = image if image.dtype == np.uint8 else np.round(
         np.clip(image, 0, 1) * 255).astype(np.uint8)
-    ok, data = cv2.imencode('.png', cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError('OpenCV could not encode an image as PNG.')
-    return data.tobytes()
+    return encode_image('.png', np.ascontiguousarray(pixels[..., ::-1]))
 
 
 def list_complete_pairs(split_root):
@@ -133,13 +133,18 @@ def _write_pair(task):
     sharp_path, blur_path = pair_paths(_JOB['out_dir'], split, index,
                                        _JOB['per_sequence'])
     # Sharp first: a blurred image on disk always has its twin.
-    atomic_write(sharp_path, encode_png(sharp))
-    atomic_write(blur_path, encode_png(blurred))
+    for path, image in ((sharp_path, sharp), (blur_path, blurred)):
+        _JOB['folder'].record(path)
+        atomic_write(path, encode_png(image))
     return task
 
 
 def _prepare_output(out_dir, overwrite):
-    """Check ``out_dir`` is empty, or clear what a previous run wrote."""
+    """Check ``out_dir`` is empty, or remove what a previous run wrote.
+
+    Returns:
+        OutputFolder: The folder, whose manifest lists every file written.
+    """
     if osp.exists(out_dir) and not osp.isdir(out_dir):
         raise SynthesisError(f'output path {out_dir!r} (--out) is a file; '
                              'pass a folder.')
@@ -150,22 +155,28 @@ def _prepare_output(out_dir, overwrite):
             f'{", ".join(entries[:5])}{" ..." if len(entries) > 5 else ""}).'
             ' Pass --overwrite (overwrite=True) to replace the dataset in '
             'it, or choose an empty or new folder.')
-    ours = set(SPLITS) | {MANIFEST}
-    for entry in entries:
-        path = osp.join(out_dir, entry)
-        if entry not in ours:
-            continue
-        if osp.isdir(path) and not osp.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-    others = [e for e in entries if e not in ours]
+    folder = OutputFolder(out_dir)
+    folder.remove_owned()
+    foreign = [
+        osp.join(root, name) for split in SPLITS
+        for root, _, names in os.walk(osp.join(out_dir, split))
+        for name in names
+    ]
+    if foreign:
+        raise SynthesisError(
+            f'--overwrite removes only the files synthesis wrote (listed in '
+            f'{folder.manifest}), but {len(foreign)} other file(s) are in '
+            f'its train/ or test/ folders: {", ".join(foreign[:3])}. Move '
+            'them away or choose another --out; nothing was deleted of them.')
+    others = [e for e in entries if e not in SPLITS + (MANIFEST, )
+              and e != MANIFEST_NAME]
     if others:
         warnings.warn(f'--overwrite left {len(others)} entries of '
                       f'{out_dir!r} that synthesis does not write: '
                       f'{", ".join(others[:5])}')
     for split in SPLITS:
         os.makedirs(osp.join(out_dir, split), exist_ok=True)
+    return folder
 
 
 def _default_workers():
@@ -203,8 +214,8 @@ def write_blur_dataset(out_dir,
             for the defaults.
         per_sequence (int): Pairs per sequence folder. Defaults to 12.
         overwrite (bool): Replace the dataset a previous run wrote in
-            ``out_dir`` (only ``train/``, ``test/`` and ``synthesis.json``
-            are deleted). Defaults to False.
+            ``out_dir`` (only the files it listed in its manifest are
+            deleted). Defaults to False.
         workers (int | None): Processes; None for one per available CPU
             (at most one per 8 pairs). The output does not depend on it.
         progress (bool): Show a tqdm progress bar. Defaults to True.
@@ -235,6 +246,10 @@ def write_blur_dataset(out_dir,
         raise SynthesisError('num_train and num_test (--num-train, '
                              '--num-test) are both 0: nothing to write.')
     counts = dict(train=int(num_train), test=int(num_test))
+    try:
+        check_output_path(out_dir, [(sharp_dir, '--sharp-dir')], '--out')
+    except OutputPathError as err:
+        raise SynthesisError(str(err)) from None
 
     # Vet the sources before touching the output folder.
     if sharp_dir is None:
@@ -248,10 +263,11 @@ def write_blur_dataset(out_dir,
         else:
             train = test = folder
         sources = dict(train=train, test=test)
-    _prepare_output(out_dir, overwrite)
+    folder = _prepare_output(out_dir, overwrite)
 
     job = dict(
         out_dir=out_dir,
+        folder=folder,
         seed=int(seed),
         sources=sources,
         settings=settings,
@@ -282,6 +298,7 @@ def write_blur_dataset(out_dir,
         sharp_dir=None if sharp_dir is None else osp.abspath(sharp_dir),
         settings=settings.to_dict(),
         layout='<split>/<sequence>/{blur,sharp}/NNNNNN.png')
+    folder.record(osp.join(out_dir, MANIFEST))
     atomic_write(
         osp.join(out_dir, MANIFEST),
         json.dumps(manifest, indent=2).encode())

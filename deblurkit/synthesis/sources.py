@@ -11,7 +11,8 @@ import cv2
 import numpy as np
 
 from deblurkit.datasets.base_paired_dataset import _name_some
-from deblurkit.datasets.image_io import read_image_size, scan_images
+from deblurkit.fileio import (check_pixel_budget, open_regular,
+                              read_image_size, scan_images)
 from .dead_leaves import dead_leaves_image
 from .errors import SynthesisError
 
@@ -26,10 +27,13 @@ _DECODE_FLAGS = ((4, cv2.IMREAD_REDUCED_COLOR_4),
 def _decode(path, factor):
     """8-bit RGB pixels of ``path``, decoded at ``1/r`` of their size.
 
-    Unlike :func:`deblurkit.datasets.image_io.read_image` (exact pixels, as
-    float, for training and evaluation), this is for cropping large photos
-    fast: 8 bits (what the dataset stores anyway), EXIF orientation
-    applied, and the image stays uint8 until it is cropped.
+    Unlike :func:`deblurkit.fileio.read_image_file` (exact pixels as
+    stored), this is for cropping large photos fast: 8 bits (what the
+    dataset stores anyway; 16-bit files are scaled by OpenCV), and the
+    image stays uint8 until it is cropped. The policy is the same: only
+    regular files, the pixel budget checked on the header first, EXIF
+    orientation applied (OpenCV does for ``IMREAD_COLOR`` and its reduced
+    variants).
 
     Args:
         path (str): The image file.
@@ -41,8 +45,10 @@ def _decode(path, factor):
     """
     reduction, flag = next(
         (r, f) for r, f in _DECODE_FLAGS if r <= max(factor, 1))
+    check_pixel_budget(path, *read_image_size(path))
     try:
-        data = np.fromfile(path, np.uint8)
+        with open_regular(path) as f:
+            data = np.frombuffer(f.read(), np.uint8)
     except OSError as e:
         raise OSError(f'cannot read {path!r}: {e}') from e
     image = cv2.imdecode(data, flag) if data.size else None

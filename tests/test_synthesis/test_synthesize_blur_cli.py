@@ -34,7 +34,11 @@ def test_writes_the_gopro_layout(cli, capsys, tmp_path):
                           '--jpeg', 70, '--noise', 'off')
     assert code == 0
     assert 'wrote 5 train and 3 test pairs' in stdout
-    assert sorted(os.listdir(out)) == ['synthesis.json', 'test', 'train']
+    # .deblurkit-outputs: the manifest of what was written (--overwrite
+    # removes only what it lists).
+    assert sorted(os.listdir(out)) == [
+        '.deblurkit-outputs', 'synthesis.json', 'test', 'train'
+    ]
     assert sorted(os.listdir(out / 'train')) == [
         'seq_000', 'seq_001', 'seq_002'
     ]

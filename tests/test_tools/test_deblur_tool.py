@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from deblurkit.apis import deblur_image, init_model
+from deblurkit.fileio import MANIFEST_NAME
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'deblur.py')
@@ -88,7 +89,8 @@ def test_mixed_folder(checkpoint, tmp_path, capsys):
     written = sorted(
         osp.relpath(osp.join(r, f), tmp_path / 'out')
         for r, _, files in os.walk(tmp_path / 'out') for f in files)
-    assert written == sorted(images)  # nothing else, no temporary files
+    # Nothing else, no temporary files; the manifest lists what was written.
+    assert written == sorted(list(images) + [MANIFEST_NAME])
     report = capsys.readouterr().out
     assert '6 written' in report and '2 failed' in report
     failures = [line for line in report.splitlines() if 'FAILED' in line]
@@ -190,10 +192,10 @@ def test_out_inside_the_input_folder_is_not_read_back(checkpoint, tmp_path):
     out = tmp_path / 'deblurred'
     assert run([tmp_path], out, checkpoint[0]) == 0
     assert run([tmp_path], out, checkpoint[0]) == 0
-    assert sorted(os.listdir(out)) == ['a.png']
+    assert sorted(os.listdir(out)) == [MANIFEST_NAME, 'a.png']
     pattern = osp.join(tmp_path, '**', '*.png')
     assert run([pattern], out, checkpoint[0]) == 0
-    assert sorted(os.listdir(out)) == ['a.png']
+    assert sorted(os.listdir(out)) == [MANIFEST_NAME, 'a.png']
 
 
 def test_output_that_would_overwrite_an_input(checkpoint, tmp_path, capsys):

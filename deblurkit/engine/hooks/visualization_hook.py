@@ -2,20 +2,16 @@
 import numpy as np
 from mmengine.hooks import Hook
 
+from deblurkit.fileio import tensor2img
 from deblurkit.registry import HOOKS
-
-
-def to_uint8_hwc(tensor):
-    """A ``(3, H, W)`` float tensor in [0, 1] -> ``(H, W, 3)`` uint8 RGB."""
-    array = tensor.detach().float().clamp(0, 1).mul(255).round().byte()
-    return array.permute(1, 2, 0).cpu().numpy()
 
 
 def triplet(sample):
     """One ``H x 3W`` RGB image: blurred | deblurred | sharp (if any)."""
-    parts = [to_uint8_hwc(sample.input_img), to_uint8_hwc(sample.pred_img)]
+    parts = [sample.input_img, sample.pred_img]
     if 'gt_img' in sample:
-        parts.append(to_uint8_hwc(sample.gt_img))
+        parts.append(sample.gt_img)
+    parts = [tensor2img(part, bgr=False) for part in parts]
     return np.concatenate(parts, axis=1)
 
 

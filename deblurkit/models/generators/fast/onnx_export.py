@@ -14,14 +14,13 @@ Needs the optional packages ``onnx`` and ``onnxruntime``
 torch.
 """
 import copy
-import os
-import os.path as osp
-import tempfile
 import warnings
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from deblurkit.fileio.atomic import atomic_output
 
 from ...layers.norm import NORM_STATS_MODES, set_norm_stats
 from .layers import (FastNorm, apply_activation_, is_norm, norm_act_of,
@@ -147,10 +146,6 @@ def export_onnx(generator,
     module = ExportableGenerator(generator, norm_stats).cpu().float().eval()
     h, w = shape
     example = torch.rand(batch_size, 3, h, w) * 2 - 1
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.onnx.part', dir=folder)
-    os.close(fd)
     kwargs = dict(
         input_names=[INPUT_NAME],
         output_names=[OUTPUT_NAME],
@@ -169,16 +164,13 @@ def export_onnx(generator,
         else:
             axes = {0: 'batch', 2: 'height', 3: 'width'}
             kwargs['dynamic_axes'] = {INPUT_NAME: axes, OUTPUT_NAME: axes}
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            # Tracing warns about every shape read; the graph is checked
-            # against PyTorch by check_onnx instead.
-            warnings.simplefilter('ignore')
-            torch.onnx.export(module, (example, ), tmp, **kwargs)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    # Written whole or not at all, with the umask's permissions.
+    with atomic_output(path) as tmp, warnings.catch_warnings(), \
+            torch.no_grad():
+        # Tracing warns about every shape read; the graph is checked
+        # against PyTorch by check_onnx instead.
+        warnings.simplefilter('ignore')
+        torch.onnx.export(module, (example, ), tmp, **kwargs)
     return path
 
 
