@@ -7,6 +7,9 @@ Exit codes (documented in docs/user_guides/inference.md and train_test.md):
 0     everything asked for was done
 1     the run finished, but some inputs failed (named in the summary)
 2     bad command line, config, checkpoint or output path: nothing ran
+3     training stopped: a loss or gradient became NaN or infinite (the
+      message names the iteration and the term; no checkpoint with
+      non-finite weights was written, --resume continues from the last)
 130   interrupted (Ctrl-C); the summary says what was done
 ====  ==============================================================
 """
@@ -17,11 +20,13 @@ from functools import wraps
 from mmengine.config import DictAction
 
 __all__ = [
-    'EXIT_OK', 'EXIT_FAILED', 'EXIT_USAGE', 'EXIT_INTERRUPTED', 'UserError',
+    'EXIT_OK', 'EXIT_FAILED', 'EXIT_USAGE', 'EXIT_NON_FINITE',
+    'EXIT_INTERRUPTED', 'UserError',
     'user_errors', 'tool_main', 'RunSummary', 'CfgOptionsAction'
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_NON_FINITE = 3
 
 
 class UserError(Exception):

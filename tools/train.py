@@ -15,8 +15,8 @@ import sys
 
 from mmengine.runner import Runner
 
-from deblurkit.cli import (CfgOptionsAction, UserError, tool_main,
-                           user_errors)
+from deblurkit.cli import (EXIT_NON_FINITE, CfgOptionsAction, UserError,
+                           tool_main, user_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
                                             prepare_distributed)
 
@@ -86,14 +86,20 @@ def build_cfg(args):
 @tool_main
 def main(argv=None):
     """Train; exit status 0 done, 2 bad command line or config (one line
-    ``error: ...``), 130 interrupted."""
+    ``error: ...``), 3 a NaN or infinite loss or gradient stopped training,
+    130 interrupted."""
     args = parse_args(argv)
     with user_errors(f'config {args.config}'):
         cfg = build_cfg(args)
     prepare_distributed(cfg)
     with user_errors(f'config {args.config}'):
         runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        runner.train()
+    except FloatingPointError as err:
+        # DeblurGANv2.train_step stops before the update that would have
+        # made the weights non-finite; say so in one line.
+        raise UserError(f'training stopped: {err}', EXIT_NON_FINITE) from err
     return 0
 
 

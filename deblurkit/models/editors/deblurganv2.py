@@ -136,10 +136,10 @@ class DeblurGANv2(BaseModel):
         if not torch.isfinite(value).all():
             raise FloatingPointError(
                 f'iteration {self.current_iter()}: {name} is '
-                f'{float(value)}; training stopped before this update, so '
-                'the weights and every checkpoint saved so far are finite. '
-                'Lower the learning rate or check the data, then resume '
-                'from the last checkpoint with --resume.')
+                f'{float(value.detach())}; training stopped before this '
+                'update, so the weights and every checkpoint saved so far '
+                'are finite. Lower the learning rate or check the data, '
+                'then resume from the last checkpoint with --resume.')
 
     def _check_finite_grads(self, name, module, optim_wrapper):
         if isinstance(optim_wrapper, AmpOptimWrapper):

@@ -174,3 +174,49 @@ def test_gradient_accumulation_comes_from_the_optim_wrapper():
     assert changed(head0, model.generator.head) >= {
         'final.weight', 'final.bias', 'head1.block0.weight', 'smooth.0.weight'
     }
+
+
+class NaNContent(torch.nn.Module):
+    def forward(self, pred, target):
+        return (pred - target).abs().mean() * float('nan')
+
+
+class InfGradientContent(torch.nn.Module):
+    # Finite value (the L1), infinite gradient: d sqrt(x) / dx at x = 0.
+    def forward(self, pred, target):
+        return (pred - target).abs().mean() + torch.sqrt(
+            (pred - pred.detach()).sum())
+
+
+@pytest.mark.parametrize('content,message', [
+    (NaNContent(), 'iteration 0: loss_content is nan'),
+    (InfGradientContent(), 'iteration 0: the gradient of the generator is '
+     '(inf|nan)'),
+])
+def test_non_finite_training_stops_before_the_generator_update(
+        content, message):
+    model = small_model()
+    model.content_loss = content
+    wrappers = optim_wrappers(model)
+    g0 = params(model.generator)
+    with pytest.raises(FloatingPointError, match=message):
+        model.train_step(batch(), wrappers)
+    assert changed(g0, model.generator) == set()
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_restart_after_warmup_gives_the_generator_a_fresh_adam():
+    model = small_model(warmup_iters=2)
+    model.restart_optimizer_after_warmup = True
+    wrappers = optim_wrappers(model)
+    for _ in range(3):
+        model.train_step(batch(), wrappers)
+    steps = {int(s['step'])
+             for s in wrappers['generator'].optimizer.state.values()}
+    # Iteration 2 cleared the state: one step since, head and backbone.
+    assert steps == {1}
+    assert len(wrappers['generator'].optimizer.state) == len(
+        list(model.generator.parameters()))
+    steps_d = {int(s['step'])
+               for s in wrappers['discriminator'].optimizer.state.values()}
+    assert steps_d == {3}
