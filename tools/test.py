@@ -9,9 +9,14 @@
     python tools/test.py configs/deblurganv2_mobilenet_gopro.py CKPT \
         --test-set configs/_base_/datasets/hide.py
 
-CKPT may be a deblurkit checkpoint, the authors' fpn_mobilenet.h5 /
-fpn_inception.h5, or MMagic's republication. ``--out`` writes the metrics and
-every image's scores as JSON.
+CKPT may be a deblurkit checkpoint (any generator, also from
+tools/dist_train.sh), the authors' fpn_mobilenet.h5 / fpn_inception.h5, or
+MMagic's republication: it is the config's ``load_from``, read by
+``DeblurRunner`` through deblurkit's checkpoint reader. ``--out`` writes the
+metrics and every image's scores as JSON.
+
+Exit status: 0 done; 2 bad input (a config or checkpoint that cannot be used,
+named in one ``error:`` line).
 """
 import argparse
 import json
@@ -20,12 +25,12 @@ import os.path as osp
 import sys
 
 from mmengine.config import DictAction
-from mmengine.runner import Runner
 
-from deblurkit.apis.init_model import _disable_pretrained, load_generator_weights
-from deblurkit.engine import atomic_write
+from deblurkit.engine import (atomic_write, build_runner,
+                              check_checkpoint_file, checkpoint_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
-                                            prepare_distributed)
+                                            prepare_distributed,
+                                            prepare_test_config)
 
 
 def parse_args(argv=None):
@@ -63,8 +68,7 @@ def build_cfg(args):
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
                              args.launcher, args.test_set)
     # The checkpoint supplies the weights: fetch no ImageNet/VGG weights.
-    _disable_pretrained(cfg.model)
-    cfg.load_from = None  # loaded below, whatever its layout
+    prepare_test_config(cfg, args.checkpoint)
     if args.save_images:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='SaveDeblurredImagesHook', out_dir=args.save_images)
@@ -84,16 +88,15 @@ def per_image_scores(runner):
 
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        print(f'error: checkpoint {args.checkpoint} does not exist',
-              file=sys.stderr)
-        return 1
-    cfg = build_cfg(args)
-    prepare_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    model = getattr(runner.model, 'module', runner.model)
-    load_generator_weights(model, args.checkpoint)
-    metrics = runner.test()
+    try:
+        check_checkpoint_file(args.checkpoint)  # before building anything
+        cfg = build_cfg(args)
+        prepare_distributed(cfg)
+        runner = build_runner(cfg)
+        metrics = runner.test()
+    except checkpoint_errors() as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     if args.out and runner.rank == 0:
         result = dict(
             config=args.config,

@@ -7,15 +7,21 @@
     python tools/train.py CONFIG --cfg-options train_cfg.max_iters=1000 \
         model.generator.backbone.pretrained=False
     bash tools/dist_train.sh CONFIG 2                    # 2 processes
+    python tools/train.py CONFIG --cfg-options load_from=fpn_mobilenet.h5
+
+``load_from`` (fine-tuning) and ``--resume`` read checkpoints through
+deblurkit's checkpoint reader (``DeblurRunner``). Exit status: 0 done; 2 bad
+input (a config or checkpoint that cannot be used, named in one ``error:``
+line).
 """
 import argparse
 import os
-import os.path as osp
 import sys
 
 from mmengine.config import DictAction
-from mmengine.runner import Runner
 
+from deblurkit.engine import (build_runner, check_checkpoint_file,
+                              checkpoint_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
                                             prepare_distributed)
 
@@ -75,8 +81,6 @@ def build_cfg(args):
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise SystemExit(f'error: --resume {args.resume}: no such file')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
@@ -84,10 +88,16 @@ def build_cfg(args):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = build_cfg(args)
-    prepare_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    try:
+        cfg = build_cfg(args)
+        if cfg.get('load_from'):
+            check_checkpoint_file(cfg.load_from)  # before building anything
+        prepare_distributed(cfg)
+        runner = build_runner(cfg)
+        runner.train()
+    except checkpoint_errors() as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
     return 0
 
 
