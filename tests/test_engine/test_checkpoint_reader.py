@@ -2,6 +2,7 @@
 import pytest
 import torch
 import torch.nn as nn
+from conftest import UNUSABLE_CHECKPOINTS, write_unusable_checkpoint
 
 from deblurkit.engine import (CheckpointFileError, NonFiniteCheckpointError,
                               find_resume_checkpoint,
@@ -102,26 +103,19 @@ def test_non_finite_generator_weights_are_refused(tmp_path):
 
 
 @pytest.mark.parametrize('kind, expected', [
-    ('empty', 'is empty (0 bytes)'),
-    ('text', 'is a text file'),
-    ('directory', 'is a directory, not a file'),
+    *UNUSABLE_CHECKPOINTS.items(),
     ('truncated', 'is truncated or corrupt'),
     ('list', 'holds a list, not a dict'),
 ])
 def test_unusable_files_get_one_line_reasons(tmp_path, kind, expected):
     path = tmp_path / 'bad.pth'
-    if kind == 'empty':
-        path.write_bytes(b'')
-    elif kind == 'text':
-        path.write_text('iter_4000.pth\n')
-    elif kind == 'directory':
-        path.mkdir()
-        (path / 'iter_2.pth').write_bytes(b'x')
-    elif kind == 'truncated':
+    if kind == 'truncated':
         torch.save({'state_dict': {'w': torch.ones(1000)}}, path)
         path.write_bytes(path.read_bytes()[:3000])
-    else:
+    elif kind == 'list':
         torch.save([torch.ones(1)], path)
+    else:
+        write_unusable_checkpoint(path, kind)
     with pytest.raises(CheckpointFileError) as err:
         read_checkpoint(str(path))
     message = str(err.value)

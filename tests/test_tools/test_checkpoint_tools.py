@@ -7,7 +7,8 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, as_cli, short_run_options
+from conftest import (REPO, UNUSABLE_CHECKPOINTS, as_cli, short_run_options,
+                      write_unusable_checkpoint)
 from mmengine.hooks import Hook
 from test_dist_train import free_port
 
@@ -103,33 +104,22 @@ def test_train_refuses_checkpoints_it_cannot_use(how, tmp_path, tiny_gopro,
     assert not osp.exists(tmp_path / 'work' / 'iter_2.pth')
 
 
-def _bad_checkpoint(kind, tmp_path, official_state):
-    path = tmp_path / 'bad.pth'
-    if kind == 'empty':
-        path.write_bytes(b'')
-    elif kind == 'text':
-        path.write_text('not a checkpoint\n')
-    elif kind == 'directory':
-        path.mkdir()
-    else:  # a diverged training: NaN in the generator
-        state = {k: v.clone() for k, v in official_state.items()}
-        key = 'module.fpn.features.0.0.weight'
-        state[key].view(-1)[0] = float('nan')
-        torch.save({'model': state}, path)
-    return str(path)
-
-
 @pytest.mark.parametrize('kind, reason', [
-    ('empty', 'is empty (0 bytes)'),
-    ('text', 'is a text file'),
-    ('directory', 'is a directory, not a file'),
+    *UNUSABLE_CHECKPOINTS.items(),
     ('nan', '1 of 310 generator tensors hold NaN'),
 ])
 def test_test_tool_names_unusable_checkpoints(kind, reason, tmp_path,
                                               tiny_gopro,
                                               official_mobilenet_state,
                                               repo_root, capsys):
-    ckpt = _bad_checkpoint(kind, tmp_path, official_mobilenet_state)
+    path = tmp_path / 'bad.pth'
+    if kind == 'nan':  # a diverged training: NaN in the generator
+        state = {k: v.clone() for k, v in official_mobilenet_state.items()}
+        state['module.fpn.features.0.0.weight'].view(-1)[0] = float('nan')
+        torch.save({'model': state}, path)
+        ckpt = str(path)
+    else:
+        ckpt = write_unusable_checkpoint(path, kind)
     status = test_tool.main(
         [CONFIG, ckpt, '--work-dir', str(tmp_path / 'w')] +
         as_cli({'test_dataloader.dataset.data_root': tiny_gopro['test']}))
