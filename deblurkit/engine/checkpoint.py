@@ -55,6 +55,14 @@ SCHEME = 'deblurkit://'
 _TORCH_MAGIC = (b'PK\x03\x04', b'\x80')
 
 
+def _local_path(filename):
+    """``filename`` without :data:`SCHEME`, ``~`` expanded."""
+    filename = str(filename)
+    if filename.startswith(SCHEME):
+        filename = filename[len(SCHEME):]
+    return osp.expanduser(filename)
+
+
 def check_checkpoint_file(filename):
     """Raise a one-line error unless ``filename`` looks like a checkpoint.
 
@@ -65,7 +73,7 @@ def check_checkpoint_file(filename):
         CheckpointFileError: a directory, an empty file, or a file that
             ``torch.save`` did not write (e.g. text).
     """
-    filename = osp.expanduser(str(filename))
+    filename = _local_path(filename)
     if osp.isdir(filename):
         found = sorted(f for f in os.listdir(filename)
                        if f.endswith(('.pth', '.h5')))
@@ -106,7 +114,7 @@ def safe_torch_load(filename, map_location='cpu'):
         UnsafeCheckpointError: the file holds other pickled objects (it may
             try to run code); nothing of it has been executed.
     """
-    filename = osp.expanduser(str(filename))
+    filename = _local_path(filename)
     check_checkpoint_file(filename)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
@@ -146,7 +154,7 @@ def _short(err):
 @CheckpointLoader.register_scheme(prefixes=SCHEME)
 def load_from_deblurkit(filename, map_location):
     """mmengine's loader for ``deblurkit://PATH``: :func:`safe_torch_load`."""
-    return safe_torch_load(filename[len(SCHEME):], map_location)
+    return safe_torch_load(filename, map_location)
 
 
 def atomic_write(filepath, data, mode='wb', encoding=None):
