@@ -110,3 +110,26 @@ def short_run_options(data, **extra):
 def as_cli(options):
     """The ``--cfg-options`` arguments for ``options``."""
     return ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
+
+
+#: Checkpoint files no tool can use, and the reason each error gives.
+UNUSABLE_CHECKPOINTS = {
+    'empty': 'is empty (0 bytes)',
+    'text': 'is a text file',
+    'directory': 'is a directory, not a file',
+}
+
+
+def write_unusable_checkpoint(path, kind):
+    """Make ``path`` one of :data:`UNUSABLE_CHECKPOINTS`; returns it."""
+    import torch
+    if kind == 'empty':
+        path.write_bytes(b'')
+    elif kind == 'text':
+        path.write_text('iter_4000.pth\n')
+    elif kind == 'directory':
+        path.mkdir()
+        torch.save({}, path / 'iter_2.pth')
+    else:
+        raise ValueError(kind)
+    return str(path)

@@ -9,8 +9,10 @@
     python tools/test.py configs/deblurganv2_mobilenet_gopro.py CKPT \
         --test-set configs/_base_/datasets/hide.py
 
-CKPT may be a deblurkit checkpoint, the authors' fpn_mobilenet.h5 /
-fpn_inception.h5, or MMagic's republication. ``--out`` writes the metrics and
+CKPT may be a deblurkit checkpoint (any generator, also from
+tools/dist_train.sh), the authors' fpn_mobilenet.h5 / fpn_inception.h5, or
+MMagic's republication: it is the config's ``load_from``, read by
+``DeblurRunner`` through deblurkit's checkpoint reader. ``--out`` writes the metrics and
 every image's scores as JSON (a file: a folder is refused before the
 evaluation starts). ``--save-images`` writes PNGs at the input's bit depth,
 read with the same EXIF policy as tools/deblur.py.
@@ -19,8 +21,8 @@ Before anything is evaluated, ``--out`` and ``--save-images`` are checked
 against the test set: neither may be, contain or lie inside a folder or file
 the test set reads, and ``--out`` may only replace a results file of this
 tool. Exit status: 0 done, 1 some images could not be saved or the results
-could not be written (they are then printed), 2 bad command line, config or
-output path, 130 interrupted.
+could not be written (they are then printed), 2 bad command line, config,
+checkpoint or output path, 130 interrupted.
 """
 import argparse
 import json
@@ -29,13 +31,14 @@ import os.path as osp
 import sys
 
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 
-from deblurkit.apis.init_model import _disable_pretrained, load_generator_weights
 from deblurkit.cli import (EXIT_FAILED, CfgOptionsAction, UserError,
                            tool_main, user_errors)
+from deblurkit.engine import (build_runner, check_checkpoint_file,
+                              checkpoint_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
-                                            prepare_distributed)
+                                            prepare_distributed,
+                                            prepare_test_config)
 from deblurkit.fileio import (MAX_PIXELS_ENV, OutputPathError, atomic_write,
                               check_output_path, set_max_image_pixels)
 from deblurkit.registry import DATASETS
@@ -79,8 +82,7 @@ def build_cfg(args):
     cfg = load_runner_config(args.config, args.cfg_options, args.work_dir,
                              args.launcher, args.test_set)
     # The checkpoint supplies the weights: fetch no ImageNet/VGG weights.
-    _disable_pretrained(cfg.model)
-    cfg.load_from = None  # loaded below, whatever its layout
+    prepare_test_config(cfg, args.checkpoint)
     if args.save_images:
         cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
             dict(type='SaveDeblurredImagesHook', out_dir=args.save_images)
@@ -154,10 +156,10 @@ def _is_results_file(path):
 @tool_main
 def main(argv=None):
     args = parse_args(argv)
-    if not osp.isfile(args.checkpoint):
-        print(f'error: checkpoint {args.checkpoint} does not exist',
-              file=sys.stderr)
-        return 1
+    try:
+        check_checkpoint_file(args.checkpoint)  # before building anything
+    except checkpoint_errors() as err:
+        raise UserError(str(err)) from err
     if args.max_pixels is not None:
         with user_errors('--max-pixels'):
             set_max_image_pixels(args.max_pixels)
@@ -167,10 +169,11 @@ def main(argv=None):
     check_outputs(args, cfg)
     prepare_distributed(cfg)
     with user_errors(f'config {args.config}'):
-        runner = Runner.from_cfg(cfg)
-    model = getattr(runner.model, 'module', runner.model)
-    load_generator_weights(model, args.checkpoint)
-    metrics = runner.test()
+        runner = build_runner(cfg)
+    try:
+        metrics = runner.test()
+    except checkpoint_errors() as err:
+        raise UserError(str(err)) from err
     status = 0
     saver = next((h for h in runner.hooks
                   if type(h).__name__ == 'SaveDeblurredImagesHook'), None)

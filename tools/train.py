@@ -7,16 +7,21 @@
     python tools/train.py CONFIG --cfg-options train_cfg.max_iters=1000 \
         model.generator.backbone.pretrained=False
     bash tools/dist_train.sh CONFIG 2                    # 2 processes
+    python tools/train.py CONFIG --cfg-options load_from=fpn_mobilenet.h5
+
+``load_from`` (fine-tuning) and ``--resume`` read checkpoints through
+deblurkit's checkpoint reader (``DeblurRunner``). Exit status: 0 done; 2 bad
+input (a config or checkpoint that cannot be used, named in one ``error:``
+line).
 """
 import argparse
 import os
-import os.path as osp
 import sys
-
-from mmengine.runner import Runner
 
 from deblurkit.cli import (EXIT_NON_FINITE, CfgOptionsAction, UserError,
                            tool_main, user_errors)
+from deblurkit.engine import (build_runner, check_checkpoint_file,
+                              checkpoint_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
                                             prepare_distributed)
 
@@ -76,8 +81,6 @@ def build_cfg(args):
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
-            raise UserError(f'--resume {args.resume}: no such file')
         cfg.resume = True
         cfg.load_from = args.resume
     return cfg
@@ -89,13 +92,17 @@ def main(argv=None):
     ``error: ...``), 3 a NaN or infinite loss or gradient stopped training,
     130 interrupted."""
     args = parse_args(argv)
-    with user_errors(f'config {args.config}'):
-        cfg = build_cfg(args)
-    prepare_distributed(cfg)
-    with user_errors(f'config {args.config}'):
-        runner = Runner.from_cfg(cfg)
     try:
+        with user_errors(f'config {args.config}'):
+            cfg = build_cfg(args)
+        if cfg.get('load_from'):
+            check_checkpoint_file(cfg.load_from)  # before building anything
+        prepare_distributed(cfg)
+        with user_errors(f'config {args.config}'):
+            runner = build_runner(cfg)
         runner.train()
+    except checkpoint_errors() as err:
+        raise UserError(str(err)) from err
     except FloatingPointError as err:
         # DeblurGANv2.train_step stops before the update that would have
         # made the weights non-finite; say so in one line.

@@ -1,12 +1,16 @@
 default_scope = 'deblurkit'
+# mmengine's Runner reading checkpoints (load_from, resume) through
+# deblurkit's checkpoint reader: docs/user_guides/train_test.md.
+runner_type = 'DeblurRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    # Best checkpoint by validation PSNR, as the official training.
+    # Best checkpoint by validation PSNR, as the official training. Never
+    # deletes a checkpoint before its successor is complete.
     checkpoint=dict(
-        type='CheckpointHook',
+        type='DeblurCheckpointHook',
         interval=1000,
         by_epoch=False,
         max_keep_ckpts=3,

@@ -2,77 +2,59 @@
 import copy
 
 import torch
+import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from deblurkit.engine import safe_torch_load
-from deblurkit.models.generators import (CheckpointLayoutError,
-                                         generator_state_from_checkpoint)
+from deblurkit.engine.checkpoint_reader import (load_discriminator_weights,
+                                                load_generator_weights)
+from deblurkit.engine.runner_config import disable_pretrained
 from deblurkit.registry import MODELS
 
-
-def _disable_pretrained(cfg):
-    """Set every ``pretrained`` key in a (nested) config to False."""
-    if isinstance(cfg, dict):
-        for key, value in cfg.items():
-            if key == 'pretrained':
-                cfg[key] = False
-            else:
-                _disable_pretrained(value)
-    elif isinstance(cfg, (list, tuple)):
-        for item in cfg:
-            _disable_pretrained(item)
+__all__ = [
+    'init_model', 'build_generator', 'load_config', 'load_generator_weights',
+    'load_discriminator_weights', 'LossNotBuilt'
+]
 
 
-def load_generator_weights(model, checkpoint, arch=None):
-    """Load a checkpoint of any known layout into ``model``.
+class LossNotBuilt(nn.Module):
+    """Stands in for a loss that :func:`init_model` does not build.
 
-    A deblurkit checkpoint loads the whole model (generator, and the
-    discriminator when the checkpoint has one); an official or MMagic
-    checkpoint loads the generator.
-
-    Args:
-        model (DeblurGANv2): The model.
-        checkpoint (str | dict): A path, or what ``torch.load`` returned.
-        arch (str, optional): Backbone of an official checkpoint.
-
-    Returns:
-        dict: ``layout`` (and ``arch`` for official ones) of the source.
+    Inference needs no loss (and so no VGG19 of ``PerceptualLoss``); calling
+    this says how to get a model that has its losses.
     """
-    source = checkpoint if isinstance(checkpoint, str) else 'checkpoint'
-    if isinstance(checkpoint, str):
-        checkpoint = safe_torch_load(checkpoint, map_location='cpu')
-    try:
-        generator_state, info = generator_state_from_checkpoint(
-            checkpoint, arch)
-    except CheckpointLayoutError as err:
-        raise CheckpointLayoutError(f'{source}: {err}') from None
-    own = model.generator.state_dict()
-    missing = sorted(set(own) - set(generator_state))
-    unexpected = sorted(set(generator_state) - set(own))
-    mismatched = [
-        f'{k}: checkpoint {tuple(generator_state[k].shape)} vs model '
-        f'{tuple(own[k].shape)}' for k in own
-        if k in generator_state and generator_state[k].shape != own[k].shape
-    ]
-    if missing or unexpected or mismatched:
-        raise CheckpointLayoutError(
-            f'{source} ({info["layout"]} layout) does not fit the generator '
-            f'of this config: {len(missing)} missing keys {missing[:5]}, '
-            f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
-            f'{len(mismatched)} shape mismatches {mismatched[:3]}. Check that '
-            'the config matches the checkpoint (backbone, num_filters, '
-            'conv_type).')
-    model.generator.load_state_dict(generator_state)
-    if info['layout'] == 'deblurkit' and model.discriminator is not None:
-        state = checkpoint.get('state_dict', checkpoint)
-        disc = {
-            k[len('discriminator.'):]: v
-            for k, v in state.items() if k.startswith('discriminator.')
-        }
-        if disc:
-            model.discriminator.load_state_dict(disc)
-    return info
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    def forward(self, *args, **kwargs):
+        raise RuntimeError(
+            f'model.{self.name} was not built: init_model builds models for '
+            'inference only. Build the model with '
+            'deblurkit.registry.MODELS.build(cfg.model) (as tools/train.py '
+            'does) to compute losses.')
+
+    loss_d = loss_g = forward
+
+
+def _inference_model_cfg(model_cfg):
+    """``model_cfg`` reduced to what inference runs: for DeblurGANv2 (and its
+    subclasses) no discriminator and no losses are built."""
+    from deblurkit.models.editors import DeblurGANv2
+    model_cfg = dict(model_cfg)
+    kind = model_cfg.get('type')
+    cls = MODELS.get(kind) if isinstance(kind, str) else kind
+    if isinstance(cls, type) and issubclass(cls, DeblurGANv2):
+        model_cfg['discriminator'] = None
+        for key in list(model_cfg):
+            if key.endswith('loss') and model_cfg[key] is not None:
+                model_cfg[key] = LossNotBuilt(key)
+    else:  # another model type: at least no loss network's weights
+        for key, value in model_cfg.items():
+            if 'loss' in key:
+                disable_pretrained(value)
+    return model_cfg
 
 
 def load_config(config, cfg_options=None):
@@ -94,35 +76,44 @@ def build_generator(config, cfg_options=None):
     """Only the generator of a config, with random weights (no downloads)."""
     config = load_config(config, cfg_options)
     generator_cfg = copy.deepcopy(config.model.generator)
-    _disable_pretrained(generator_cfg)
+    disable_pretrained(generator_cfg)
     init_default_scope(config.get('default_scope', 'deblurkit'))
     return MODELS.build(generator_cfg)
 
 
 def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
-    """Build a deblurring model from a config file and load a checkpoint.
+    """Build a deblurring model from a config file for inference.
 
-    With a checkpoint, every ``pretrained`` option of the model config is
-    turned off: the checkpoint supplies the weights and inference needs no
-    loss network, so nothing is fetched and it works offline.
+    The model has what inference runs: the generator and the data
+    preprocessor. No discriminator and no loss is built (so no VGG19 weights
+    are read, with or without a checkpoint; calling a loss raises
+    :class:`LossNotBuilt`'s error). With a checkpoint, every ``pretrained``
+    option of the config is turned off as well: the checkpoint supplies the
+    weights, so nothing is fetched and it works offline.
 
     Args:
         config (str | Config): A config path or a loaded config.
-        checkpoint (str, optional): A deblurkit, official (``.h5``) or MMagic
-            checkpoint. None leaves the weights as initialised.
+        checkpoint (str, optional): Anything deblurkit's checkpoint reader
+            accepts: a deblurkit checkpoint (any generator, also from
+            distributed training), the authors' ``.h5`` or MMagic's file.
+            None leaves the weights as initialised.
         device (str): Where to put the model.
         cfg_options (dict, optional): Dotted overrides merged into the
             config, like ``--cfg-options``.
 
     Returns:
         nn.Module: The model in eval mode, with ``model.cfg`` set.
+
+    Raises:
+        The errors of :func:`deblurkit.engine.checkpoint_errors`, each with
+        a one-line message naming the checkpoint.
     """
     config = load_config(config, cfg_options)
-    model_cfg = config.model
+    model_cfg = copy.deepcopy(config.model)
     if checkpoint is not None:
-        _disable_pretrained(model_cfg)
+        disable_pretrained(model_cfg)
     init_default_scope(config.get('default_scope', 'deblurkit'))
-    model = MODELS.build(model_cfg)
+    model = MODELS.build(_inference_model_cfg(model_cfg))
     if checkpoint is not None:
         load_generator_weights(model, checkpoint)
     model.cfg = config

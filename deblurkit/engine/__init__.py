@@ -1,12 +1,22 @@
-from .checkpoint import (SAFE_GLOBALS, AtomicLocalBackend,
-                         UnsafeCheckpointError, atomic_write, safe_torch_load)
-from .hooks import (DeblurVisualizationHook, SafeCheckpointHook,
-                    SaveDeblurredImagesHook)
+from .checkpoint import (SAFE_GLOBALS, SCHEME, AtomicLocalBackend,
+                         CheckpointFileError, UnsafeCheckpointError,
+                         atomic_write, check_checkpoint_file, safe_torch_load)
+from .checkpoint_reader import (NonFiniteCheckpointError, checkpoint_errors,
+                                find_resume_checkpoint,
+                                load_discriminator_weights,
+                                load_generator_weights, read_checkpoint)
+from .hooks import (DeblurCheckpointHook, DeblurVisualizationHook,
+                    SafeCheckpointHook, SaveDeblurredImagesHook)
 from .optimizers import MultiOptimWrapperConstructor
+from .runner import DeblurRunner, build_runner
 
 __all__ = [
-    'SAFE_GLOBALS', 'AtomicLocalBackend', 'UnsafeCheckpointError',
-    'atomic_write', 'safe_torch_load', 'DeblurVisualizationHook',
-    'SaveDeblurredImagesHook', 'MultiOptimWrapperConstructor',
-    'SafeCheckpointHook'
+    'SAFE_GLOBALS', 'SCHEME', 'AtomicLocalBackend', 'CheckpointFileError',
+    'UnsafeCheckpointError', 'atomic_write', 'check_checkpoint_file',
+    'safe_torch_load', 'NonFiniteCheckpointError', 'checkpoint_errors',
+    'find_resume_checkpoint', 'load_discriminator_weights',
+    'load_generator_weights', 'read_checkpoint', 'DeblurCheckpointHook',
+    'DeblurVisualizationHook', 'SaveDeblurredImagesHook',
+    'MultiOptimWrapperConstructor', 'SafeCheckpointHook', 'DeblurRunner',
+    'build_runner'
 ]

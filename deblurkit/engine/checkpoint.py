@@ -19,7 +19,11 @@ local file backend registered here writes through
 the umask's permissions, then a rename), so a checkpoint is either whole or
 absent.
 
-Importing :mod:`deblurkit` installs both.
+Importing :mod:`deblurkit` installs the saving backend and registers
+:func:`safe_torch_load` with mmengine's ``CheckpointLoader`` under deblurkit's
+own scheme ``deblurkit://`` (``load_checkpoint(model, 'deblurkit://x.pth')``);
+mmengine's default loaders are left as they are. deblurkit's own tools read
+checkpoints through :mod:`deblurkit.engine.checkpoint_reader`.
 """
 import os.path as osp
 import pickle
@@ -38,8 +42,70 @@ from deblurkit.fileio.atomic import atomic_write  # noqa: F401
 SAFE_GLOBALS = []
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(pickle.UnpicklingError, ValueError):
     """A checkpoint holding pickled objects outside :data:`SAFE_GLOBALS`."""
+
+
+class CheckpointFileError(ValueError):
+    """A checkpoint path that is not a readable PyTorch checkpoint file."""
+
+
+#: The prefix under which :func:`safe_torch_load` is registered with
+#: mmengine's ``CheckpointLoader``.
+SCHEME = 'deblurkit://'
+
+# What torch.save writes first: a zip archive (torch >= 1.6) or the legacy
+# pickle stream (protocol 2, e.g. the authors' 2019 .h5 files).
+_TORCH_MAGIC = (b'PK\x03\x04', b'\x80')
+
+
+def _local_path(filename):
+    """``filename`` without :data:`SCHEME`, ``~`` expanded."""
+    filename = str(filename)
+    if filename.startswith(SCHEME):
+        filename = filename[len(SCHEME):]
+    return osp.expanduser(filename)
+
+
+def check_checkpoint_file(filename):
+    """Raise a one-line error unless ``filename`` looks like a checkpoint.
+
+    Cheap: reads a few bytes, loads nothing.
+
+    Raises:
+        FileNotFoundError: nothing at that path.
+        CheckpointFileError: a directory, an empty file, or a file that
+            ``torch.save`` did not write (e.g. text).
+    """
+    filename = _local_path(filename)
+    if osp.isdir(filename):
+        found = sorted(f for f in os.listdir(filename)
+                       if f.endswith(('.pth', '.h5')))
+        hint = (f'; it holds {", ".join(found[:3])}' +
+                (' ...' if len(found) > 3 else '')) if found else ''
+        raise CheckpointFileError(
+            f'checkpoint {filename!r} is a directory, not a file: give the '
+            f'path of a .pth or .h5 file{hint}')
+    if not osp.exists(filename):
+        raise FileNotFoundError(
+            f'checkpoint {filename!r} does not exist: check the path')
+    if not osp.isfile(filename):
+        raise CheckpointFileError(
+            f'checkpoint {filename!r} is not a regular file: give the path '
+            'of a .pth or .h5 file')
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    if not head:
+        raise CheckpointFileError(
+            f'checkpoint {filename!r} is empty (0 bytes): its save or copy '
+            'did not finish; use another checkpoint or copy it again')
+    if not head.startswith(_TORCH_MAGIC):
+        kind = 'a text file' if head.decode('latin-1').isprintable() \
+            else 'not a PyTorch file'
+        raise CheckpointFileError(
+            f'checkpoint {filename!r} is {kind} (it starts with {head!r}), '
+            'not a checkpoint written by torch.save: give a deblurkit .pth, '
+            "the authors' .h5 or an MMagic .pth")
 
 
 def safe_torch_load(filename, map_location='cpu'):
@@ -47,15 +113,16 @@ def safe_torch_load(filename, map_location='cpu'):
 
     Raises:
         FileNotFoundError: the file does not exist.
+        CheckpointFileError: not a readable checkpoint file (a directory,
+            empty, text, truncated or corrupt); the message says which.
         UnsafeCheckpointError: the file holds other pickled objects (it may
             try to run code); nothing of it has been executed.
     """
-    filename = osp.expanduser(str(filename))
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint {filename!r} does not exist')
+    filename = _local_path(filename)
+    check_checkpoint_file(filename)
     try:
         with torch.serialization.safe_globals(SAFE_GLOBALS):
-            return torch.load(
+            checkpoint = torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         raise UnsafeCheckpointError(
@@ -65,6 +132,17 @@ def safe_torch_load(filename, map_location='cpu'):
             'and know what it holds, re-save its tensors with `torch.save('
             '{"state_dict": state_dict}, path)` in a trusted environment.'
         ) from None
+    except (RuntimeError, EOFError, KeyError, ValueError, OSError) as err:
+        raise CheckpointFileError(
+            f'checkpoint {filename!r} is truncated or corrupt ({_short(err)}'
+            '); use another checkpoint (e.g. an earlier iter_*.pth) or copy '
+            'it again') from None
+    if not isinstance(checkpoint, dict):
+        raise CheckpointFileError(
+            f'checkpoint {filename!r} holds a {type(checkpoint).__name__}, '
+            'not a dict of weights: give a deblurkit .pth, the authors\' .h5 '
+            'or an MMagic .pth')
+    return checkpoint
 
 
 def _short(err):
@@ -72,12 +150,14 @@ def _short(err):
     for line in first:
         if 'GLOBAL' in line or 'Unsupported' in line:
             return line.strip()
-    return first[0] if first else type(err).__name__
+    if first:
+        return first[0].split('. ')[0]
+    return type(err).__name__
 
 
-@CheckpointLoader.register_scheme(prefixes='', force=True)
-def load_from_local(filename, map_location):
-    """mmengine's loader for local paths, through :func:`safe_torch_load`."""
+@CheckpointLoader.register_scheme(prefixes=SCHEME)
+def load_from_deblurkit(filename, map_location):
+    """mmengine's loader for ``deblurkit://PATH``: :func:`safe_torch_load`."""
     return safe_torch_load(filename, map_location)
 
 

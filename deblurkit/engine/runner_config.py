@@ -21,6 +21,11 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
       checkpoints load with ``weights_only=True``, and
       ``WarmupRestartHook`` if the model restarts its generator's optimizer
       after warm-up (the scheduler restarts with it);
+    - the runner is ``DeblurRunner`` unless ``runner_type`` names another,
+      so ``load_from`` and ``resume`` read checkpoints through deblurkit's
+      reader, and mmengine's ``CheckpointHook`` becomes
+      ``DeblurCheckpointHook`` (no checkpoint deleted before its successor
+      is complete);
     - a dataloader overridden to ``num_workers=0`` gets
       ``persistent_workers=False`` (PyTorch refuses the pair).
     """
@@ -54,10 +59,43 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
             h.get('type') == 'WarmupRestartHook' for h in hooks):
         hooks.append(dict(type='WarmupRestartHook'))
     cfg.custom_hooks = hooks
+    if cfg.get('runner_type') is None:
+        cfg.runner_type = 'DeblurRunner'
+    checkpoint_hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if checkpoint_hook and checkpoint_hook.get('type') in (
+            'CheckpointHook', 'mmengine.CheckpointHook'):
+        checkpoint_hook['type'] = 'DeblurCheckpointHook'
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
+    return cfg
+
+
+def disable_pretrained(cfg):
+    """Set every ``pretrained`` key in a (nested) config to False."""
+    if isinstance(cfg, dict):
+        for key, value in cfg.items():
+            if key == 'pretrained':
+                cfg[key] = False
+            else:
+                disable_pretrained(value)
+    elif isinstance(cfg, (list, tuple)):
+        for item in cfg:
+            disable_pretrained(item)
+
+
+def prepare_test_config(cfg, checkpoint):
+    """Make ``cfg`` evaluate ``checkpoint`` as ``tools/test.py`` does.
+
+    The checkpoint becomes ``load_from`` (read by ``DeblurRunner`` through
+    deblurkit's reader, whatever its layout) and every ``pretrained`` option
+    of the model is turned off: the checkpoint supplies the generator and
+    testing uses no loss network, so nothing is fetched.
+    """
+    disable_pretrained(cfg.model)
+    cfg.load_from = checkpoint
+    cfg.resume = False
     return cfg
 
 

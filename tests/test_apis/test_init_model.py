@@ -114,3 +114,26 @@ def test_unknown_type_in_config_is_named(repo_root):
 
 def test_custom_module_is_not_leaked_into_sys_path():
     assert not any(p.endswith(osp.join('data', 'custom')) for p in sys.path)
+
+
+def test_no_loss_network_is_built_for_inference(tmp_path, monkeypatch,
+                                                 repo_root):
+    """Offline, with the config's PerceptualLoss(pretrained=True)."""
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path))  # no VGG19 file there
+    from deblurkit.apis.init_model import LossNotBuilt
+    from deblurkit.registry import MODELS
+    from mmengine.config import Config
+    cfg = Config.fromfile(CONFIG)
+    assert cfg.model.content_loss.pretrained is True
+    cfg.model.generator.backbone.pretrained = False
+    with pytest.raises(FileNotFoundError, match='VGG19'):
+        MODELS.build(cfg.model)  # what training builds needs the weights
+    model = init_model(cfg)
+    assert isinstance(model.content_loss, LossNotBuilt)
+    assert model.discriminator is None
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert model.generator(x).shape == x.shape
+    with pytest.raises(RuntimeError, match='init_model builds models for '
+                       'inference only'):
+        model(x, mode='loss', gt=x)

@@ -8,8 +8,9 @@ import torch
 from mmengine.fileio import get_file_backend
 from mmengine.logging.history_buffer import HistoryBuffer
 
-from deblurkit.engine import (AtomicLocalBackend, UnsafeCheckpointError,
-                              atomic_write, safe_torch_load)
+from deblurkit.engine import (SCHEME, AtomicLocalBackend,
+                              UnsafeCheckpointError, atomic_write,
+                              safe_torch_load)
 from deblurkit.engine.hooks.safe_checkpoint_hook import (SafeCheckpointHook,
                                                          from_plain, to_plain)
 
@@ -36,13 +37,26 @@ def test_checkpoint_smuggling_a_callable_is_refused(tmp_path):
 
 
 def test_mmengine_loader_is_safe_too(tmp_path):
+    """Through mmengine's loading, under deblurkit's own scheme."""
     from mmengine.runner.checkpoint import _load_checkpoint
     marker = tmp_path / 'pwned'
     path = tmp_path / 'evil.pth'
     torch.save({'meta': _Payload(str(marker))}, path)
     with pytest.raises(UnsafeCheckpointError):
-        _load_checkpoint(str(path), map_location='cpu')
+        _load_checkpoint(SCHEME + str(path), map_location='cpu')
     assert not marker.exists()
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.ones(2)}}, good)
+    loaded = _load_checkpoint(SCHEME + str(good), map_location='cpu')
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+
+
+def test_mmengine_default_loaders_are_left_alone():
+    """Importing deblurkit changes no loader of other OpenMMLab libraries."""
+    from mmengine.runner.checkpoint import CheckpointLoader, load_from_local
+    assert CheckpointLoader._schemes[''] is load_from_local
+    assert CheckpointLoader._schemes[SCHEME].__module__ == \
+        'deblurkit.engine.checkpoint'
 
 
 def test_missing_checkpoint_is_named(tmp_path):

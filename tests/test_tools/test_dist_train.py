@@ -1,4 +1,6 @@
-"""Two gloo processes across the warm-up boundary keep identical replicas."""
+"""Two gloo processes across the warm-up boundary keep identical replicas,
+and the tools load the checkpoint they wrote."""
+import glob
 import os
 import os.path as osp
 import socket
@@ -8,6 +10,8 @@ import sys
 import torch
 from conftest import REPO, as_cli, short_run_options
 
+from deblurkit.apis import init_model
+
 
 def free_port():
     with socket.socket() as s:
@@ -15,7 +19,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro):
+def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro, monkeypatch):
     work_dir = tmp_path / 'work'
     env = dict(os.environ)
     env['PORT'] = str(free_port())
@@ -54,3 +58,26 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro):
     assert all(torch.equal(init[k], warm[k]) for k in backbone)
     assert all(not torch.equal(warm[k], end[k]) for k in backbone)
     assert all(not torch.equal(init[k], warm[k]) for k in head)
+
+    # The checkpoint of the distributed run loads in every tool.
+    from tools import deblur as deblur_tool
+    from tools import test as test_tool
+    ckpt = str(work_dir / 'iter_4.pth')
+    config = 'configs/deblurganv2_mobilenet_gopro.py'
+    model = init_model(osp.join(REPO, config), ckpt)
+    for name, value in model.generator.named_parameters():
+        assert torch.equal(value, end[name]), name
+    monkeypatch.chdir(REPO)
+    assert test_tool.main([
+        config, ckpt, '--work-dir', str(tmp_path / 'test'), '--out',
+        str(tmp_path / 'scores.json')
+    ] + as_cli({'test_dataloader.dataset.data_root': tiny_gopro['test']
+                })) == 0
+    blur = sorted(glob.glob(osp.join(tiny_gopro['test'], '*', 'blur',
+                                     '*.png')))[0]
+    assert deblur_tool.main([
+        blur, '--config', config, '--checkpoint', ckpt, '--out',
+        str(tmp_path / 'deblurred')
+    ]) == 0
+    assert (tmp_path / 'scores.json').exists()
+    assert os.listdir(tmp_path / 'deblurred')

@@ -77,7 +77,7 @@ def test_train_resume_and_test(tmp_path, tiny_gopro, repo_root):
 
 
 def test_missing_checkpoint_is_named(tmp_path, repo_root, capsys):
-    assert test_tool.main([CONFIG, str(tmp_path / 'nope.pth')]) == 1
+    assert test_tool.main([CONFIG, str(tmp_path / 'nope.pth')]) == 2
     assert 'nope.pth' in capsys.readouterr().err
 
 

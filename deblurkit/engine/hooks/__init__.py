@@ -1,9 +1,10 @@
+from .checkpoint_hook import DeblurCheckpointHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .save_images_hook import SaveDeblurredImagesHook
 from .visualization_hook import DeblurVisualizationHook
 from .warmup_restart_hook import WarmupRestartHook
 
 __all__ = [
-    'DeblurVisualizationHook', 'SafeCheckpointHook', 'SaveDeblurredImagesHook',
-    'WarmupRestartHook'
+    'DeblurCheckpointHook', 'DeblurVisualizationHook', 'SafeCheckpointHook',
+    'SaveDeblurredImagesHook', 'WarmupRestartHook'
 ]

@@ -59,12 +59,20 @@ class SafeCheckpointHook(Hook):
     message hub's ``HistoryBuffer`` s, numpy values) into plain data before a
     checkpoint is saved and back after one is loaded, so resuming works with
     ``torch.load(weights_only=True)`` on torch >= 2.6 and a checkpoint never
-    needs arbitrary code to be loaded. ``tools/train.py`` always adds it.
+    needs arbitrary code to be loaded. The weights are saved without the DDP
+    wrappers' ``module.``. ``tools/train.py`` always adds it.
     """
 
     priority = 'VERY_HIGH'
 
     def before_save_checkpoint(self, runner, checkpoint):
+        # Distributed training wraps each part in DDP, whose ``module.``
+        # would land inside the keys (``generator.module.*``): saved
+        # without it, a checkpoint has one layout however it was trained.
+        from deblurkit.models.generators import unwrap_state_dict
+        if isinstance(checkpoint.get('state_dict'), dict):
+            checkpoint['state_dict'] = unwrap_state_dict(
+                checkpoint['state_dict'])
         for key in list(checkpoint):
             if key not in ('state_dict', 'optimizer'):
                 checkpoint[key] = to_plain(checkpoint[key])

@@ -1,9 +1,12 @@
 from .fpn_generator import FPNGenerator, build_part
 from .official_checkpoint import (ARCHS, CheckpointLayoutError, detect_layout,
                                   generator_state_from_checkpoint,
-                                  official_to_generator_state)
+                                  model_state_from_checkpoint,
+                                  official_to_generator_state,
+                                  unwrap_state_dict)
 
 __all__ = [
     'FPNGenerator', 'build_part', 'ARCHS', 'CheckpointLayoutError', 'detect_layout',
-    'generator_state_from_checkpoint', 'official_to_generator_state'
+    'generator_state_from_checkpoint', 'model_state_from_checkpoint',
+    'official_to_generator_state', 'unwrap_state_dict'
 ]

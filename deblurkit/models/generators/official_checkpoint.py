@@ -8,8 +8,11 @@ Layouts understood (REFERENCE section 3):
   (``fpn.features.*``/``fpn.inception.*`` and its alias ``fpn.enc0..4.*``);
 - MMagic's republication: the same keys with a ``generator.`` prefix inside
   ``state_dict``;
-- deblurkit's own: ``generator.backbone.*``, ``generator.neck.*``,
-  ``generator.head.*`` inside ``state_dict``.
+- deblurkit's own: ``generator.*`` keys inside ``state_dict``, whatever the
+  generator (``generator.backbone.*``, ``generator.neck.*``, ... for an
+  FPNGenerator), also as written by distributed training, where the DDP
+  wrapper's ``module.`` follows the part's name
+  (``generator.module.backbone.*``).
 """
 import re
 
@@ -33,21 +36,53 @@ def _strip(state, prefix):
     return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
 
 
+_PARTS = ('generator.', 'discriminator.')
+
+
+def _unwrapped_key(key):
+    """``key`` without the ``module.`` of DataParallel/DDP wrappers.
+
+    ``module.generator.x`` (a wrapped model) and ``generator.module.x`` (a
+    wrapped part, as ``MMSeparateDistributedDataParallel`` saves) both
+    become ``generator.x``; other keys are left alone.
+    """
+    if key.startswith('module.') and key[len('module.'):].startswith(_PARTS):
+        key = key[len('module.'):]
+    for part in _PARTS:
+        if key.startswith(part):
+            rest = key[len(part):]
+            while rest.startswith('module.'):
+                rest = rest[len('module.'):]
+            return part + rest
+    return key
+
+
+def unwrap_state_dict(state):
+    """``state`` with the wrappers' ``module.`` removed (see above)."""
+    return {_unwrapped_key(k): v for k, v in state.items()}
+
+
 def detect_layout(state):
-    """``'official'``, ``'mmagic'`` or ``'deblurkit'`` for a state dict."""
+    """``'official'``, ``'mmagic'`` or ``'deblurkit'`` for a state dict.
+
+    Official and MMagic files are recognised by the official generator's
+    own keys (``fpn.*`` and ``final.*``); any other state dict with
+    ``generator.*`` keys is deblurkit's, whatever the generator.
+    """
     keys = list(state)
     if any(k.startswith('module.fpn.') for k in keys):
         return 'official'
-    if any(k.startswith('generator.fpn.') for k in keys):
+    if any(k.startswith('generator.fpn.') for k in keys) and any(
+            k.startswith('generator.final.') for k in keys):
         return 'mmagic'
-    if any(k.startswith('generator.backbone.') for k in keys):
+    if any(k.startswith('generator.') for k in keys):
         return 'deblurkit'
     if any(k.startswith('fpn.') for k in keys):
         return 'official-bare'
     raise CheckpointLayoutError(
-        'the checkpoint matches no known DeblurGAN-v2 layout: expected keys '
-        "starting with 'module.fpn.' (official .h5), 'generator.fpn.' "
-        "(MMagic) or 'generator.backbone.' (deblurkit); first keys found: "
+        'the checkpoint matches no known layout: expected keys starting '
+        "with 'generator.' (deblurkit, any generator), 'module.fpn.' "
+        "(official .h5) or 'generator.fpn.' (MMagic); first keys found: "
         f'{keys[:5]}')
 
 
@@ -102,16 +137,18 @@ def official_to_generator_state(state, arch=None):
     return out, arch
 
 
-def generator_state_from_checkpoint(checkpoint, arch=None):
-    """The FPNGenerator state dict held by any known checkpoint layout.
+def model_state_from_checkpoint(checkpoint, arch=None):
+    """The model's state dict in deblurkit's layout, from any known layout.
 
     Args:
         checkpoint (dict): What ``torch.load`` returned.
         arch (str, optional): Backbone of an official checkpoint.
 
     Returns:
-        tuple[dict, dict]: the generator's state dict (no prefix) and a dict
-        describing the source (``layout``, ``arch``).
+        tuple[dict, dict]: a state dict with ``generator.*`` keys (and
+        ``discriminator.*`` ones, or others, where a deblurkit checkpoint
+        has them), without wrappers' ``module.``; and a dict describing the
+        source (``layout``, and ``arch`` for official and MMagic files).
     """
     if not isinstance(checkpoint, dict):
         raise CheckpointLayoutError(
@@ -121,9 +158,27 @@ def generator_state_from_checkpoint(checkpoint, arch=None):
         if isinstance(state.get(container), dict):
             state = state[container]
             break
+    if not any(k.startswith('module.fpn.') for k in state):
+        state = unwrap_state_dict(state)
     layout = detect_layout(state)
     if layout == 'deblurkit':
-        return _strip(state, 'generator.'), dict(layout=layout)
+        return state, dict(layout=layout)
     prefix = {'official': 'module.', 'mmagic': 'generator.'}.get(layout, '')
     generator, arch = official_to_generator_state(_strip(state, prefix), arch)
-    return generator, dict(layout=layout, arch=arch)
+    return {'generator.' + k: v
+            for k, v in generator.items()}, dict(layout=layout, arch=arch)
+
+
+def generator_state_from_checkpoint(checkpoint, arch=None):
+    """The generator state dict held by any known checkpoint layout.
+
+    Args:
+        checkpoint (dict): What ``torch.load`` returned.
+        arch (str, optional): Backbone of an official checkpoint.
+
+    Returns:
+        tuple[dict, dict]: the generator's state dict (no prefix) and a dict
+        describing the source (``layout``, ``arch``).
+    """
+    state, info = model_state_from_checkpoint(checkpoint, arch)
+    return _strip(state, 'generator.'), info

@@ -1,0 +1,126 @@
+"""mmengine's Runner with deblurkit's checkpoint reader.
+
+``configs/_base_/default_runtime.py`` sets ``runner_type = 'DeblurRunner'``
+(and :func:`~deblurkit.engine.runner_config.load_runner_config` sets it for
+configs that do not), and the tools build the runner with
+:func:`build_runner`. So ``load_from`` (fine-tuning), ``resume`` and
+``tools/test.py`` read checkpoints through
+:mod:`deblurkit.engine.checkpoint_reader` without changing mmengine's own
+loaders for other libraries in the process:
+
+- ``load_from``: any file :func:`deblurkit.apis.init_model` accepts (the
+  authors' ``.h5`` included). The generator must fit and load entirely (a
+  file that loads nothing of it is an error); the discriminator is loaded
+  when the file holds one that fits, else it keeps its initialisation (a
+  warning says so);
+- ``resume``: a deblurkit training checkpoint (generator, discriminator,
+  optimizers, schedulers, iteration); without a path, the newest complete
+  checkpoint of the work dir (``last_checkpoint`` when it names a complete
+  file, else the newest complete ``iter_*.pth``, with a warning).
+"""
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import load_state_dict
+
+from deblurkit.registry import RUNNERS
+from .checkpoint_reader import (_layout_error, _part, _sub_state,
+                                find_resume_checkpoint,
+                                load_discriminator_weights,
+                                load_generator_weights, model_state,
+                                read_checkpoint)
+
+
+@RUNNERS.register_module()
+class DeblurRunner(Runner):
+    """A Runner whose checkpoints are read by deblurkit's one reader."""
+
+    _resuming = False
+
+    def load_or_resume(self):
+        if self._has_loaded:
+            return None
+        if self._resume and self._load_from is None:
+            found = find_resume_checkpoint(
+                self.work_dir, lambda msg: self.logger.warning(msg))
+            if found is None:
+                self.logger.info(f'No checkpoint to resume from in '
+                                 f'{self.work_dir}; training from the start.')
+            else:
+                self.logger.info(f'Resuming from {found}.')
+                self.resume(found)
+        elif self._resume:
+            self.resume(self._load_from)
+        elif self._load_from is not None:
+            self.load_checkpoint(self._load_from)
+
+    def resume(self, filename, *args, **kwargs):
+        self._resuming = True
+        try:
+            return super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
+
+    def load_checkpoint(self, filename, map_location='cpu', strict=False,
+                        revise_keys=None):
+        """Load ``filename`` (any layout of the reader) into the model.
+
+        ``strict`` and ``revise_keys`` of mmengine's method are not used:
+        the generator always has to fit exactly, and wrappers' ``module.``
+        prefixes are handled by the reader.
+        """
+        checkpoint = read_checkpoint(filename, map_location)
+        source = str(filename)
+        if self._resuming and not isinstance(checkpoint.get('meta'), dict):
+            raise _layout_error()(
+                f'{source} holds no training state (only weights), so '
+                'training cannot resume from it; fine-tune from it with '
+                f'--cfg-options load_from={source} instead of --resume')
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = _part(self.model)
+        state, info = model_state(checkpoint, source)
+        load_generator_weights(model, checkpoint, source=source)
+        disc_state = _sub_state(state, 'discriminator.')
+        if getattr(model, 'discriminator', None) is not None:
+            if self._resuming or disc_state:
+                try:
+                    load_discriminator_weights(model, checkpoint, source)
+                except _layout_error() as err:
+                    if self._resuming:
+                        raise
+                    self.logger.warning(
+                        f'{err}; the discriminator keeps its initial '
+                        'weights')
+            else:
+                self.logger.info(
+                    f'{source} ({info["layout"]} layout) holds no '
+                    'discriminator weights; the discriminator keeps its '
+                    'initial weights')
+        self._load_other_parts(model, state, source)
+        self._has_loaded = True
+        self.logger.info(f'Loaded {source} ({info["layout"]} layout)')
+        return checkpoint
+
+    def _load_other_parts(self, model, state, source):
+        # Parts besides the two players (none in DeblurGANv2) load as
+        # mmengine would, non-strictly, with its report of what differed.
+        for name, child in model.named_children():
+            if name in ('generator', 'discriminator'):
+                continue
+            own = child.state_dict()
+            sub = _sub_state(state, name + '.')
+            if own or sub:
+                load_state_dict(child, sub, strict=False, logger=self.logger)
+        known = tuple(f'{n}.' for n, _ in model.named_children())
+        stray = [k for k in state if not k.startswith(known)]
+        if stray:
+            print_log(f'{source}: {len(stray)} keys belong to no part of '
+                      f'the model and were ignored, e.g. {stray[:3]}',
+                      logger=self.logger, level=30)
+
+
+def build_runner(cfg):
+    """The runner of ``cfg`` (``runner_type``, :class:`DeblurRunner` if
+    unset), built from deblurkit's ``RUNNERS``."""
+    if cfg.get('runner_type') is None:
+        cfg.runner_type = 'DeblurRunner'
+    return RUNNERS.build(cfg)
