@@ -25,6 +25,7 @@ own scheme ``deblurkit://`` (``load_checkpoint(model, 'deblurkit://x.pth')``);
 mmengine's default loaders are left as they are. deblurkit's own tools read
 checkpoints through :mod:`deblurkit.engine.checkpoint_reader`.
 """
+import os
 import os.path as osp
 import pickle
 
