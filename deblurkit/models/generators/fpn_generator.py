@@ -61,9 +61,17 @@ class FPNGenerator(nn.Module):
             batch size 1, where it equals per-image statistics) or
             ``'per_image'`` (each image its own statistics at any batch size,
             so training matches ``norm_stats='per_image'`` inference).
+        global_residual (bool): Add the input: ``clamp(tanh(head) + x, -1,
+            1)`` (every released model); False gives ``tanh(head)``, as the
+            official FPN-DenseNet.
 
     Shapes: ``(N, 3, H, W)`` in [-1, 1] -> ``(N, 3, H, W)`` in [-1, 1].
     """
+
+    # The generator contract (generators/contract.py): total stride 32.
+    # Not channels_last: with the fast path switched off this is the
+    # reference computation, in the official code's layout.
+    pad_multiple = 32
 
     def __init__(self,
                  backbone,
@@ -71,8 +79,10 @@ class FPNGenerator(nn.Module):
                  head=dict(type='FPNHead'),
                  norm_stats='per_image',
                  pad_mode='reflect',
-                 train_norm_stats='batch'):
+                 train_norm_stats='batch',
+                 global_residual=True):
         super().__init__()
+        self.global_residual = global_residual
         if pad_mode not in PAD_MODES:
             raise ValueError(
                 f'pad_mode must be one of {PAD_MODES}, got {pad_mode!r}')
@@ -161,4 +171,6 @@ class FPNGenerator(nn.Module):
         self._check_features(feats, padded.shape[-2:])
         residual = self.head(self.neck(feats))
         residual = residual[..., :h, :w]
+        if not self.global_residual:
+            return torch.tanh(residual)
         return torch.clamp(torch.tanh(residual) + x, -1, 1)
