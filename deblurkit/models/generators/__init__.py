@@ -2,8 +2,10 @@ from .fpn_generator import FPNGenerator, build_part
 from .official_checkpoint import (ARCHS, CheckpointLayoutError, detect_layout,
                                   generator_state_from_checkpoint,
                                   official_to_generator_state)
+from .resnet_generator import ResnetGenerator
+from .unet_generator import UNetGenerator
 
 __all__ = [
-    'FPNGenerator', 'build_part', 'ARCHS', 'CheckpointLayoutError', 'detect_layout',
+    'FPNGenerator', 'ResnetGenerator', 'UNetGenerator', 'build_part', 'ARCHS', 'CheckpointLayoutError', 'detect_layout',
     'generator_state_from_checkpoint', 'official_to_generator_state'
 ]

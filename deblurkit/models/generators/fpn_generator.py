@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from deblurkit.registry import BACKBONES, HEADS, MODELS, NECKS
 from ..backbones.base import FEATURE_STRIDES
-from ..layers import NORM_STATS_MODES, convert_norm_layers, set_norm_stats
+from .norm_stats import GeneratorNormStats
 
 PAD_MODES = ('reflect', 'replicate', 'constant', None)
 
@@ -36,7 +36,7 @@ def build_part(registry, cfg, what):
 
 
 @MODELS.register_module()
-class FPNGenerator(nn.Module):
+class FPNGenerator(GeneratorNormStats, nn.Module):
     """DeblurGAN-v2 generator.
 
     Builds the backbone first and hands its ``out_channels`` to the neck, and
@@ -110,21 +110,7 @@ class FPNGenerator(nn.Module):
                     'model.generator.neck.num_filters to twice '
                     'model.generator.head.num_filters')
         self.head = build_part(HEADS, head, 'model.generator.head')
-        convert_norm_layers(self)
-        self.norm_stats = norm_stats
-        set_norm_stats(self, train_norm_stats, 'train_norm_stats')
-
-    @property
-    def norm_stats(self):
-        return self._norm_stats
-
-    @norm_stats.setter
-    def norm_stats(self, mode):
-        if mode not in NORM_STATS_MODES:
-            raise ValueError(
-                f'norm_stats must be one of {NORM_STATS_MODES}, got {mode!r}')
-        set_norm_stats(self, mode)
-        self._norm_stats = mode
+        self.init_norm_stats(norm_stats, train_norm_stats)
 
     def freeze_backbone(self):
         """Stop gradients to the backbone (its own ``freeze`` if it has one)."""
