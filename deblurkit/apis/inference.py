@@ -11,8 +11,11 @@ One implementation serves the Python API and ``tools/deblur.py``:
 - :func:`deblur_video` deblurs a video file frame by frame.
 
 Every call of the network goes through :func:`_run_generator`: the model's
-``data_preprocessor`` maps [0, 1] to [-1, 1] and pads to a multiple of 32,
-the generator runs, and each output is cropped back to its image's size.
+``data_preprocessor`` maps [0, 1] to [-1, 1] and pads to a multiple of its
+``pad_size`` (32, or a multiple of the generator's ``pad_multiple``), the
+generator runs, and each output is cropped back to its image's size. Any
+generator that keeps the contract of
+:mod:`deblurkit.models.generators.contract` works.
 """
 import math
 import os
@@ -28,6 +31,8 @@ from deblurkit.fileio.atomic import atomic_output
 from deblurkit.fileio.image import (IMG_EXTENSIONS, img2tensor,
                                     read_image_file, tensor2img,
                                     write_image_file)
+from deblurkit.models.generators.contract import (SizeAdapter,
+                                                 check_generator_output)
 from deblurkit.models.generators.fast import fast_generator_for
 from deblurkit.structures import DeblurDataSample
 
@@ -55,15 +60,19 @@ def _run_generator(model, images, fp16=False):
     The only place the generator is called, so a faster inference path can
     be swapped in here.
 
-    The generator runs through its fast inference path
+    A generator the fast path was written for runs through it
     (:func:`fast_generator_for`: same outputs, fused layers, channels-last)
-    unless the environment variable ``DEBLURKIT_FAST_INFERENCE`` is ``0``.
+    unless the environment variable ``DEBLURKIT_FAST_INFERENCE`` is ``0``;
+    any other generator runs as it is (:func:`_plain_call`). The first
+    batch's output is checked against the generator contract
+    (:func:`check_generator_output`).
 
     Args:
         model (DeblurGANv2): A model from :func:`init_model`.
         images (list[Tensor]): ``(3, H, W)`` RGB float tensors in [0, 1] on
             any device; sizes may differ (the preprocessor pads them all to
-            the largest, rounded up to a multiple of 32).
+            the largest, rounded up to a multiple of its ``pad_size``, which
+            the model aligns with the generator's ``pad_multiple``).
         fp16 (bool): Run in half precision on CUDA (the fast path in
             float16, the plain generator under autocast).
 
@@ -76,17 +85,36 @@ def _run_generator(model, images, fp16=False):
         data_samples=[DeblurDataSample() for _ in images])
     generator = fast_generator_for(model.generator,
                                    torch.float16 if fp16 else None)
-    autocast = torch.autocast('cuda', torch.float16) if (
-        fp16 and generator is model.generator) else nullcontext()
-    with torch.no_grad():
+    with torch.inference_mode():
         data = model.data_preprocessor(batch, False)
-        with autocast:
+        if generator is model.generator:
+            output = _plain_call(generator, data['inputs'], fp16)
+        else:
             output = generator(data['inputs'])
+        check_generator_output(model.generator, data['inputs'], output)
     results = []
     for pred, sample in zip(output, data['data_samples']):
         h, w = sample.img_shape
         results.append(((pred[:, :h, :w].float() + 1) / 2).clamp_(0, 1))
     return results
+
+
+def _plain_call(generator, inputs, fp16=False):
+    """``generator(inputs)`` for a generator without a fast path.
+
+    Runs under the caller's ``torch.inference_mode``, under CUDA autocast
+    with ``fp16``, and with channels-last inputs when the generator declares
+    ``channels_last = True`` (convolutional networks; see
+    :mod:`deblurkit.models.generators.contract`). The input is padded to
+    the generator's ``pad_multiple`` and the output cropped back, in case
+    the preprocessor's padding is not a multiple of it.
+    """
+    if getattr(generator, 'channels_last', False) is True:
+        inputs = inputs.contiguous(memory_format=torch.channels_last)
+    autocast = torch.autocast('cuda', torch.float16) if fp16 else \
+        nullcontext()
+    with autocast:
+        return SizeAdapter(generator)(inputs)
 
 
 def _model_device(model):

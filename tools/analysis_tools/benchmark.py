@@ -7,9 +7,11 @@
 
 What is measured (``--impl``):
 
-- ``fast`` (default): the fast inference path of ``deblurkit.apis``
-  (:func:`optimize_generator`), channels-last, under
-  ``torch.inference_mode``;
+- ``fast`` (default): the inference path of ``deblurkit.apis``: the fast
+  path (:func:`optimize_generator`), channels-last, under
+  ``torch.inference_mode``, for the generators it was written for
+  (:func:`has_fast_path`); any other generator runs as built, as
+  ``deblurkit.apis`` runs it (reported as ``impl: eager``);
 - ``eager``: the generator as built, in eval mode (``norm_stats`` of the
   config), under ``torch.inference_mode``;
 - ``official``: the official-equivalent reference (below).
@@ -60,7 +62,10 @@ from mmengine.config import DictAction  # noqa: E402
 
 from deblurkit.apis.init_model import build_generator, init_model  # noqa
 from deblurkit.engine import atomic_write  # noqa: E402
-from deblurkit.models.generators.fast import (optimize_generator,  # noqa
+from deblurkit.models.generators.contract import (SizeAdapter,  # noqa
+                                                 pad_multiple_of)
+from deblurkit.models.generators.fast import (has_fast_path,  # noqa
+                                              optimize_generator,
                                               tune_cpu_allocator)
 from tools.analysis_tools.get_flops import generator_complexity  # noqa
 
@@ -178,7 +183,7 @@ def build_runner(args, generator, x, device, work):
     if args.backend == 'onnxruntime':
         return _onnx_runner(args, generator, x, device, work)
     if args.impl == 'official':
-        generator = generator.to(device).train()
+        generator = SizeAdapter(generator.to(device).train())
 
         def official(inp):
             with torch.no_grad():
@@ -198,6 +203,7 @@ def build_runner(args, generator, x, device, work):
         module = generator.to(device).eval()
         if args.norm_stats:
             module.norm_stats = args.norm_stats
+        module = SizeAdapter(module)
         if args.channels_last:
             module = module.to(memory_format=torch.channels_last)
             x = x.contiguous(memory_format=torch.channels_last)
@@ -301,7 +307,7 @@ def reference_worker(spec):
         generator = build_generator(spec['config'], spec['cfg_options'])
         generator.load_state_dict(torch.load(spec['state'],
                                              weights_only=True))
-        generator = generator.to(device).train()
+        generator = SizeAdapter(generator.to(device).train())
         x = make_input(spec['batch_size'], tuple(spec['shape']), device)
         memory = PeakMemory(device)
         started = False
@@ -338,8 +344,8 @@ def parse_args(argv=None):
     parser.add_argument('--checkpoint', help='weights (default: random)')
     parser.add_argument(
         '--shape', type=int, nargs=2, default=[736, 1280],
-        metavar=('H', 'W'), help='input size (padded to a multiple of 32 '
-        'inside the generator)')
+        metavar=('H', 'W'), help="input size (padded to a multiple of the "
+        "generator's pad_multiple, 32 for the FPN generators)")
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
     parser.add_argument('--batch-size', type=int, default=1)
     parser.add_argument('--repeat', type=int, default=10,
@@ -474,8 +480,11 @@ def _run_benchmark(args, work):
     allocator = _allocator(args, device)
     shape = tuple(args.shape)
     generator = load_generator(args)
-    norm_stats = args.norm_stats or generator.norm_stats
-    generator.norm_stats = norm_stats
+    if args.impl == 'fast' and not has_fast_path(generator):
+        args.impl = 'eager'  # what deblurkit.apis runs for this generator
+    norm_stats = args.norm_stats or getattr(generator, 'norm_stats', None)
+    if norm_stats is not None:
+        generator.norm_stats = norm_stats
     reference = None
     if args.reference:
         state = osp.join(work, 'generator.pth')
@@ -504,7 +513,8 @@ def _run_benchmark(args, work):
             times.append(time_call(run, device))
         peak = memory.mb()
         result = _results(args, device, allocator, norm_stats, times,
-                          first_call, peak, memory.method)
+                          first_call, peak, memory.method,
+                          pad_multiple_of(generator))
         if reference:
             ref_memory = reference.ask('memory')
             reference.ask('output')
@@ -548,14 +558,14 @@ def _run_benchmark(args, work):
 
 
 def _results(args, device, allocator, norm_stats, times, first_call, peak,
-             memory_method):
+             memory_method, multiple):
     median = statistics.median(times)
     h, w = args.shape
     return dict(
         config=args.config,
         weights=args.checkpoint or 'random',
         shape=[h, w],
-        padded_shape=[h + -h % 32, w + -w % 32],
+        padded_shape=[h + -h % multiple, w + -w % multiple],
         batch_size=args.batch_size,
         device=str(device),
         device_name=torch.cuda.get_device_name(device)

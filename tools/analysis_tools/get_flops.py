@@ -5,8 +5,9 @@
         configs/deblurganv2_mobilenet_gopro.py --shape 720 1280
 
 MACs are counted by mmengine's analysis tool (one multiply-accumulate = 1),
-for a batch of one image of the given size (padded to a multiple of 32 by the
-generator, as at inference). Normalisation, activations and upsampling are
+for a batch of one image of the given size (padded to a multiple of the
+generator's ``pad_multiple``, 32 for the FPN generators, as at inference).
+Works with any generator. Normalisation, activations and upsampling are
 not counted.
 """
 import argparse
@@ -19,6 +20,7 @@ from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 from deblurkit.apis.init_model import build_generator
+from deblurkit.models.generators.contract import SizeAdapter
 
 
 def generator_complexity(generator, shape):
@@ -29,7 +31,7 @@ def generator_complexity(generator, shape):
     try:
         with torch.no_grad():
             info = get_model_complexity_info(
-                generator.eval(),
+                SizeAdapter(generator.eval()),
                 input_shape=(3, *shape),
                 show_table=False,
                 show_arch=False)

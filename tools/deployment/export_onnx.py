@@ -9,8 +9,10 @@ CHECKPOINT may be a deblurkit checkpoint, an official ``.h5`` or MMagic's
 republication (anything ``init_model`` loads). Per-image normalisation (the
 official predictor's statistics, the default) is written as ONNX
 ``InstanceNormalization`` with the layers' affine weights; ``--norm-stats
-running`` writes fixed affine maps instead. The graph pads H and W to
-multiples of 32 by reflection and crops back. The model is written under a
+running`` writes fixed affine maps instead. Any generator exports (the
+generator contract of ``deblurkit.models.generators.contract``); the graph
+pads H and W to multiples of the generator's ``pad_multiple`` (32 for the
+FPN generators) by reflection and crops back. The model is written under a
 temporary name and renamed when complete. When onnxruntime is installed
 (``pip install -e .[onnx]``) the tool runs the model and compares it with
 PyTorch; a difference above ``--atol`` is an error (exit status 1).
@@ -99,7 +101,7 @@ def main(argv=None):
               f' {err}', file=sys.stderr)
         return 2
     generator = model.generator
-    norm_stats = args.norm_stats or generator.norm_stats
+    norm_stats = args.norm_stats or getattr(generator, 'norm_stats', None)
     export_onnx(
         generator,
         args.out,

@@ -11,6 +11,7 @@ from torch.func import functional_call
 from deblurkit.registry import DISCRIMINATORS, LOSSES, MODELS
 from deblurkit.structures import DeblurDataSample
 from ..generators import build_part
+from ..generators.contract import align_pad_size, check_generator_output
 
 
 def unwrap(module):
@@ -90,6 +91,7 @@ class DeblurGANv2(BaseModel):
                                          'model.data_preprocessor'),
             init_cfg=init_cfg)
         self.generator = build_part(MODELS, generator, 'model.generator')
+        align_pad_size(self.data_preprocessor, self.generator)
         self.discriminator = None
         if discriminator is not None:
             self.discriminator = build_part(DISCRIMINATORS, discriminator,
@@ -177,6 +179,7 @@ class DeblurGANv2(BaseModel):
         optim_g = optim_wrapper['generator']
         with optim_g.optim_context(self.generator):
             fake = self.generator(blur)
+        check_generator_output(self.generator, blur, fake)
 
         if self.discriminator is not None:
             optim_d = optim_wrapper['discriminator']
@@ -235,6 +238,7 @@ class DeblurGANv2(BaseModel):
         [0, 1], cropped back to each image's size) or ``'loss'`` (the
         content loss against ``gt``)."""
         output = self.generator(inputs)
+        check_generator_output(self.generator, inputs, output)
         if mode == 'tensor':
             return output
         if mode == 'loss':

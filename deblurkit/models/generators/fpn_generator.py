@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from deblurkit.registry import BACKBONES, HEADS, MODELS, NECKS
 from ..backbones.base import FEATURE_STRIDES
-from ..layers import NORM_STATS_MODES, convert_norm_layers, set_norm_stats
+from .norm_stats import GeneratorNormStats
 
 PAD_MODES = ('reflect', 'replicate', 'constant', None)
 
@@ -36,7 +36,7 @@ def build_part(registry, cfg, what):
 
 
 @MODELS.register_module()
-class FPNGenerator(nn.Module):
+class FPNGenerator(GeneratorNormStats, nn.Module):
     """DeblurGAN-v2 generator.
 
     Builds the backbone first and hands its ``out_channels`` to the neck, and
@@ -61,9 +61,17 @@ class FPNGenerator(nn.Module):
             batch size 1, where it equals per-image statistics) or
             ``'per_image'`` (each image its own statistics at any batch size,
             so training matches ``norm_stats='per_image'`` inference).
+        global_residual (bool): Add the input: ``clamp(tanh(head) + x, -1,
+            1)`` (every released model); False gives ``tanh(head)``, as the
+            official FPN-DenseNet.
 
     Shapes: ``(N, 3, H, W)`` in [-1, 1] -> ``(N, 3, H, W)`` in [-1, 1].
     """
+
+    # The generator contract (generators/contract.py): total stride 32.
+    # Not channels_last: with the fast path switched off this is the
+    # reference computation, in the official code's layout.
+    pad_multiple = 32
 
     def __init__(self,
                  backbone,
@@ -71,8 +79,10 @@ class FPNGenerator(nn.Module):
                  head=dict(type='FPNHead'),
                  norm_stats='per_image',
                  pad_mode='reflect',
-                 train_norm_stats='batch'):
+                 train_norm_stats='batch',
+                 global_residual=True):
         super().__init__()
+        self.global_residual = global_residual
         if pad_mode not in PAD_MODES:
             raise ValueError(
                 f'pad_mode must be one of {PAD_MODES}, got {pad_mode!r}')
@@ -100,21 +110,7 @@ class FPNGenerator(nn.Module):
                     'model.generator.neck.num_filters to twice '
                     'model.generator.head.num_filters')
         self.head = build_part(HEADS, head, 'model.generator.head')
-        convert_norm_layers(self)
-        self.norm_stats = norm_stats
-        set_norm_stats(self, train_norm_stats, 'train_norm_stats')
-
-    @property
-    def norm_stats(self):
-        return self._norm_stats
-
-    @norm_stats.setter
-    def norm_stats(self, mode):
-        if mode not in NORM_STATS_MODES:
-            raise ValueError(
-                f'norm_stats must be one of {NORM_STATS_MODES}, got {mode!r}')
-        set_norm_stats(self, mode)
-        self._norm_stats = mode
+        self.init_norm_stats(norm_stats, train_norm_stats)
 
     def freeze_backbone(self):
         """Stop gradients to the backbone (its own ``freeze`` if it has one)."""
@@ -161,4 +157,6 @@ class FPNGenerator(nn.Module):
         self._check_features(feats, padded.shape[-2:])
         residual = self.head(self.neck(feats))
         residual = residual[..., :h, :w]
+        if not self.global_residual:
+            return torch.tanh(residual)
         return torch.clamp(torch.tanh(residual) + x, -1, 1)

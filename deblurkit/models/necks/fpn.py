@@ -25,6 +25,9 @@ class FPN(nn.Module):
             Inception).
         norm (str): ``'instance'`` (as released), ``'batch'`` or ``'none'``.
         conv_type (str): ``'conv'`` or ``'dsc'`` (depthwise-separable).
+        top_down_convs (bool): False drops ``td``: ``map_k = lateral_k +
+            up2(map_{k+1})``, as the official FPN-Inception "simple" and
+            FPN-DenseNet generators.
 
     Shapes: five maps ``(N, in_channels[i], H / 2^(i+1), W / 2^(i+1))`` ->
     ``(map0, map1, map2, map3, map4)`` with ``F/2, F, F, F, F`` channels at
@@ -35,8 +38,10 @@ class FPN(nn.Module):
                  in_channels,
                  num_filters=128,
                  norm='instance',
-                 conv_type='conv'):
+                 conv_type='conv',
+                 top_down_convs=True):
         super().__init__()
+        self.top_down_convs = top_down_convs
         in_channels = tuple(in_channels)
         if len(in_channels) != 5:
             raise ValueError(
@@ -48,7 +53,7 @@ class FPN(nn.Module):
             out = num_filters // 2 if i == 0 else num_filters
             self.add_module(f'lateral{i}',
                             nn.Conv2d(channels, out, 1, bias=False))
-        for k in (1, 2, 3):
+        for k in (1, 2, 3) if top_down_convs else ():
             self.add_module(
                 f'td{k}',
                 nn.Sequential(
@@ -62,11 +67,17 @@ class FPN(nn.Module):
 
     def forward(self, feats):
         enc0, enc1, enc2, enc3, enc4 = feats
+        td = (self.td1, self.td2, self.td3) if self.top_down_convs else \
+            (_same, ) * 3
         map4 = self.lateral4(enc4)
-        map3 = self.td1(self.lateral3(enc3) + _up2(map4))
-        map2 = self.td2(self.lateral2(enc2) + _up2(map3))
-        map1 = self.td3(self.lateral1(enc1) + _up2(map2))
+        map3 = td[0](self.lateral3(enc3) + _up2(map4))
+        map2 = td[1](self.lateral2(enc2) + _up2(map3))
+        map1 = td[2](self.lateral1(enc1) + _up2(map2))
         return self.lateral0(enc0), map1, map2, map3, map4
+
+
+def _same(x):
+    return x
 
 
 def _up2(x):

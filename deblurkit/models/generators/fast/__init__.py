@@ -11,12 +11,12 @@
 """
 from .allocator import allocator_tuned, tune_cpu_allocator
 from .cache import fast_generator_for, fast_inference_enabled
-from .generator import FastFPNGenerator, optimize_generator
+from .generator import FastFPNGenerator, has_fast_path, optimize_generator
 from .onnx_export import ExportableGenerator, check_onnx, export_onnx
 from .upsampled_conv import UpsampledConv3x3, add_upsampled_
 
 __all__ = [
-    'FastFPNGenerator', 'optimize_generator', 'fast_generator_for',
+    'FastFPNGenerator', 'has_fast_path', 'optimize_generator', 'fast_generator_for',
     'fast_inference_enabled', 'tune_cpu_allocator', 'allocator_tuned',
     'ExportableGenerator', 'export_onnx', 'check_onnx', 'UpsampledConv3x3',
     'add_upsampled_'

@@ -11,9 +11,8 @@ import weakref
 
 import torch
 
-from ..fpn_generator import FPNGenerator
 from .allocator import tune_cpu_allocator
-from .generator import optimize_generator
+from .generator import has_fast_path, optimize_generator
 
 ENV_SWITCH = 'DEBLURKIT_FAST_INFERENCE'
 # generator -> (key, fast module); entries go with their generator.
@@ -37,12 +36,12 @@ def _weights_key(generator):
 def fast_generator_for(generator, dtype=None):
     """The module to call for inference with ``generator``.
 
-    Returns the cached fast module (:func:`optimize_generator`) for an
-    :class:`FPNGenerator` in eval mode, tuning the CPU allocator on the CPU
-    (:func:`tune_cpu_allocator`). Returns ``generator`` itself when the
-    fast path is switched off (``DEBLURKIT_FAST_INFERENCE=0``), when it is
-    in train mode (its batch statistics are not reproduced), or when it is
-    not an FPNGenerator.
+    Returns the cached fast module (:func:`optimize_generator`) for a
+    generator the fast path was written for (:func:`has_fast_path`) in eval
+    mode, tuning the CPU allocator on the CPU (:func:`tune_cpu_allocator`).
+    Returns ``generator`` itself when the fast path is switched off
+    (``DEBLURKIT_FAST_INFERENCE=0``), when it is in train mode (its batch
+    statistics are not reproduced), or for any other generator.
 
     Args:
         generator (nn.Module): ``model.generator``.
@@ -53,7 +52,7 @@ def fast_generator_for(generator, dtype=None):
         nn.Module: A module mapping ``(N, 3, H, W)`` to the same shape.
     """
     if (not fast_inference_enabled() or generator.training
-            or not isinstance(generator, FPNGenerator)):
+            or not has_fast_path(generator)):
         return generator
     param = next(generator.parameters(), None)
     device = param.device if param is not None else torch.device('cpu')

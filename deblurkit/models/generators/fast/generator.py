@@ -384,11 +384,13 @@ class FastFPNGenerator(nn.Module):
                              f' got {norm_stats!r}')
         self.norm_stats = norm_stats
         self.pad_mode = generator.pad_mode
+        self.global_residual = generator.global_residual
         memory_format = torch.channels_last if channels_last else \
             torch.contiguous_format
         self.backbone = _InLayout(
             self._copy(generator.backbone), dtype, memory_format)
-        if type(generator.neck) is FPN and type(generator.head) is FPNHead:
+        if (type(generator.neck) is FPN and generator.neck.top_down_convs
+                and type(generator.head) is FPNHead):
             self.neck = nn.Identity()  # the decoder takes the backbone maps
             self.head = FastFPNDecoder(generator.neck, generator.head,
                                        norm_stats)
@@ -424,6 +426,38 @@ class FastFPNGenerator(nn.Module):
         return FPNGenerator.forward(self, x)
 
 
+_DECLARED = {}
+
+
+def has_fast_path(generator):
+    """Whether :func:`optimize_generator` computes what ``generator`` does.
+
+    True for an :class:`FPNGenerator` itself, and for a subclass that
+    declares ``fast_path = True`` in its own class body: a promise that its
+    ``forward`` is FPNGenerator's on its ``backbone``, ``neck`` and
+    ``head`` (the declaration is not inherited). A declaring class that
+    overrides ``forward`` is refused, once per class. Anything else (another
+    generator, a subclass with its own ``forward``) takes the plain path.
+
+    Raises:
+        TypeError: a class declares ``fast_path`` but overrides ``forward``.
+    """
+    cls = type(generator)
+    if cls is FPNGenerator:
+        return True
+    if not issubclass(cls, FPNGenerator) or \
+            cls.__dict__.get('fast_path') is not True:
+        return False
+    if cls not in _DECLARED:
+        _DECLARED[cls] = cls.forward is FPNGenerator.forward
+    if not _DECLARED[cls]:
+        raise TypeError(
+            f'{cls.__name__} declares fast_path = True but overrides '
+            'forward; the fast path computes FPNGenerator.forward. Remove '
+            'the declaration (its own forward then runs) or the override.')
+    return True
+
+
 def optimize_generator(generator,
                        norm_stats=None,
                        device=None,
@@ -438,9 +472,8 @@ def optimize_generator(generator,
     rounding (1e-4 is tested) in float32.
 
     Args:
-        generator (FPNGenerator | nn.Module): The generator. An FPNGenerator
-            gets the full fast path; with another neck or head those parts
-            only get fused layers.
+        generator (FPNGenerator): The generator (:func:`has_fast_path`).
+            With another neck or head those parts only get fused layers.
         norm_stats (str, optional): ``'per_image'`` (the official
             predictor's statistics) or ``'running'``; default: the
             generator's own.
@@ -458,9 +491,11 @@ def optimize_generator(generator,
     Returns:
         nn.Module: The fast generator, in eval mode, on ``device``.
     """
-    if not isinstance(generator, FPNGenerator):
-        raise TypeError('optimize_generator needs an FPNGenerator (model.'
-                        f'generator), got {type(generator).__name__}')
+    if not has_fast_path(generator):
+        raise TypeError(
+            'optimize_generator needs an FPNGenerator (model.generator) '
+            'that uses its forward, got '
+            f'{type(generator).__name__}; run that generator as it is')
     if dtype not in DTYPES and not isinstance(dtype, torch.dtype):
         raise ValueError(f'dtype must be a torch dtype or one of '
                          f'{sorted(k for k in DTYPES if k)}, got {dtype!r}')

@@ -6,8 +6,11 @@ BatchNorm on a batch of one). Exporting that as a train-mode
 on a rarely supported attribute, so :class:`ExportableGenerator` writes each
 per-image norm as ``InstanceNormalization`` (with the layer's affine
 weights) and each running-statistics norm as a fixed affine map. The graph
-pads H and W to multiples of 32 (reflection) and crops back, with no
-Python branch, so ``dynamic=True`` gives a model for any batch and size.
+pads H and W to multiples of the generator's ``pad_multiple`` (32 for the
+FPN generators; reflection) and crops back, with no Python branch, so
+``dynamic=True`` gives a model for any batch and size. Any generator that
+keeps the contract of :mod:`deblurkit.models.generators.contract` exports
+(:func:`exportable`).
 
 Needs the optional packages ``onnx`` and ``onnxruntime``
 (``pip install -e .[onnx]``) to check the result; exporting needs only
@@ -23,6 +26,8 @@ import torch.nn.functional as F
 from deblurkit.fileio.atomic import atomic_output
 
 from ...layers.norm import NORM_STATS_MODES, set_norm_stats
+from ..contract import SizeAdapter
+from .generator import has_fast_path
 from .layers import (FastNorm, apply_activation_, is_norm, norm_act_of,
                      uses_image_stats)
 
@@ -100,6 +105,7 @@ class ExportableGenerator(nn.Module):
                 "pads inputs itself; build the generator with pad_mode="
                 "'reflect' (the default)")
         self.pad_mode = generator.pad_mode
+        self.global_residual = generator.global_residual
         for name in ('backbone', 'neck', 'head'):
             part = copy.deepcopy(getattr(generator, name)).eval()
             set_norm_stats(part, self.norm_stats)
@@ -112,7 +118,37 @@ class ExportableGenerator(nn.Module):
         # branch, so one export serves every size.
         padded = F.pad(x, (0, (-w) % 32, 0, (-h) % 32), mode=self.pad_mode)
         residual = self.head(self.neck(self.backbone(padded)))
+        if not self.global_residual:
+            return torch.tanh(residual[..., :h, :w])
         return torch.clamp(torch.tanh(residual[..., :h, :w]) + x, -1, 1)
+
+
+def exportable(generator, norm_stats=None):
+    """An ONNX-friendly copy of any generator (``generator`` is kept).
+
+    An FPNGenerator that uses its own ``forward`` becomes an
+    :class:`ExportableGenerator`. Any other generator is deep-copied in
+    eval mode with its norm layers written as in ExportableGenerator (when
+    it has ``norm_stats``) and wrapped in a :class:`SizeAdapter` that pads
+    to its ``pad_multiple`` inside the graph and crops back.
+
+    Args:
+        generator (nn.Module): The generator.
+        norm_stats (str | None): ``'per_image'`` or ``'running'`` (None:
+            the generator's own).
+    """
+    if has_fast_path(generator):
+        return ExportableGenerator(generator, norm_stats)
+    module = copy.deepcopy(generator).eval()
+    module.requires_grad_(False)
+    norm_stats = norm_stats or getattr(generator, 'norm_stats', None)
+    if norm_stats is not None:
+        if norm_stats not in NORM_STATS_MODES:
+            raise ValueError(f'norm_stats must be one of {NORM_STATS_MODES},'
+                             f' got {norm_stats!r}')
+        set_norm_stats(module, norm_stats)
+        module = _replace_norms(module, norm_stats)
+    return SizeAdapter(module, always_pad=True)
 
 
 def export_onnx(generator,
@@ -129,7 +165,7 @@ def export_onnx(generator,
     renamed when complete, so ``path`` never holds a partial model.
 
     Args:
-        generator (FPNGenerator): The generator.
+        generator (nn.Module): Any generator (see :func:`exportable`).
         path (str): Output ``.onnx`` file.
         shape (tuple[int, int]): ``(H, W)`` of the example input.
         batch_size (int): Batch of the example input.
@@ -143,7 +179,7 @@ def export_onnx(generator,
     Returns:
         str: ``path``.
     """
-    module = ExportableGenerator(generator, norm_stats).cpu().float().eval()
+    module = exportable(generator, norm_stats).cpu().float().eval()
     h, w = shape
     example = torch.rand(batch_size, 3, h, w) * 2 - 1
     kwargs = dict(
@@ -212,7 +248,7 @@ def check_onnx(path, generator, shapes, norm_stats=None, session=None):
 
     Args:
         path (str): The exported model.
-        generator (FPNGenerator): The generator it came from.
+        generator (nn.Module): The generator it came from.
         shapes (list[tuple]): ``(N, 3, H, W)`` inputs to compare on.
         norm_stats (str | None): The statistics it was exported with.
         session: An existing ONNX Runtime session for ``path``.
@@ -222,7 +258,9 @@ def check_onnx(path, generator, shapes, norm_stats=None, session=None):
     """
     session = session or onnx_session(path)
     reference = copy.deepcopy(generator).cpu().float().eval()
-    reference.norm_stats = norm_stats or generator.norm_stats
+    if hasattr(reference, 'norm_stats'):
+        reference.norm_stats = norm_stats or generator.norm_stats
+    reference = SizeAdapter(reference)
     worst = 0.0
     generator_rng = torch.Generator().manual_seed(0)
     for shape in shapes:
