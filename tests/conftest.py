@@ -112,6 +112,18 @@ def as_cli(options):
     return ['--cfg-options'] + [f'{k}={v}' for k, v in options.items()]
 
 
+def first_batch(dataloader_cfg):
+    """``(len(dataset), first batch)`` of a dataloader config, built in the
+    main process."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    cfg = dataloader_cfg.copy()
+    cfg.update(num_workers=0, persistent_workers=False)
+    with DefaultScope.overwrite_default_scope('deblurkit'):
+        loader = Runner.build_dataloader(cfg, seed=0)
+    return len(loader.dataset), next(iter(loader))
+
+
 def _write(path, img):
     import cv2
     os.makedirs(osp.dirname(path), exist_ok=True)

@@ -5,24 +5,14 @@ import os.path as osp
 
 import pytest
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
 
-from conftest import (write_blurred_folder, write_dvd_dataset,
+from conftest import (first_batch, write_blurred_folder, write_dvd_dataset,
                       write_gopro_dataset, write_kohler_dataset)
 from deblurkit.datasets import (DVD_TEST_VIDEOS, BlurredImageDataset,
                                 DVDDataset, KohlerDataset)
 
 CONFIG_DIR = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', '_base_', 'datasets')
-
-
-def first_batch(dataloader_cfg):
-    cfg = dataloader_cfg.copy()
-    cfg.update(num_workers=0, persistent_workers=False)
-    with DefaultScope.overwrite_default_scope('deblurkit'):
-        loader = Runner.build_dataloader(cfg, seed=0)
-    return len(loader.dataset), next(iter(loader))
 
 
 def config(name, **options):
