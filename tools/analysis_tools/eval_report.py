@@ -113,6 +113,15 @@ COLUMNS = [('PSNR', 'PSNR'), ('SSIM', 'SSIM'), ('CW-SSIM', 'CW-SSIM'),
            ('LPIPS', 'LPIPS'), ('LapVar', 'LapVar')]
 
 
+class _ReportRunner(Runner):
+    """mmengine's Runner without the start-up log of the environment and
+    the config: logged at INFO, which the report runs below, it only cost
+    seconds per test set (subprocesses and yapf)."""
+
+    def _log_env(self, env_cfg):
+        pass
+
+
 class ReportError(Exception):
     """A problem with the user's input, reported in one line."""
 
@@ -257,7 +266,7 @@ def run_set(args, name, root, lpips_metric):
     images_dir = (osp.join(args.out, 'images', name)
                   if no_gt or args.save_images else None)
     cfg = set_config(args, name, root, lpips_metric, images_dir)
-    runner = Runner.from_cfg(cfg)
+    runner = _ReportRunner.from_cfg(cfg)
     model = getattr(runner.model, 'module', runner.model)
     load_generator_weights(model, args.checkpoint)
     total = len(runner.test_dataloader.dataset)
