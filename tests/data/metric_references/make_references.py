@@ -19,7 +19,7 @@ import numpy as np
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from reference_inputs import image_pairs, lpips_weights  # noqa: E402
+from reference_inputs import image_pairs, lpips_weights, overlap_mask  # noqa
 
 
 def lpips_reference(net, backbone, linear):
@@ -74,6 +74,27 @@ def main():
                 gaussian_weights=True)),
             skimage_default=float(structural_similarity(
                 pred, gt, channel_axis=2, data_range=255)))
+    # RealBlur's scoring of a registered pair, as its evaluation describes
+    # it: images in [0, 1] multiplied by the overlap mask; PSNR from the
+    # squared error summed over the image and divided by the mask's sum;
+    # SSIM from scikit-image's full Gaussian map (population covariance,
+    # data_range 1) times the mask, 5-pixel border dropped, summed per
+    # channel over the mask's sum, averaged over channels.
+    out['realblur_masked'] = {}
+    for name, (pred, gt) in pairs.items():
+        mask = overlap_mask(*gt.shape[:2])
+        z = pred.astype(np.float64) / 255 * mask
+        x = gt.astype(np.float64) / 255 * mask
+        err = np.sum((x - z)**2) / np.sum(mask)
+        _, ssim_map = structural_similarity(
+            x, z, channel_axis=2, gaussian_weights=True,
+            use_sample_covariance=False, data_range=1.0, full=True)
+        ssim_map = (ssim_map * mask)[5:-5, 5:-5]
+        per_channel = ssim_map.sum(axis=(0, 1)) / mask[5:-5, 5:-5].sum(
+            axis=(0, 1))
+        out['realblur_masked'][name] = dict(
+            PSNR=float(10 * np.log10(1 / err)),
+            SSIM=float(np.mean(per_channel)))
     for net in ('alex', 'vgg'):
         model = lpips_reference(net, *lpips_weights(net))
         out['lpips'][net] = {}

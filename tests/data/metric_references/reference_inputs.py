@@ -35,6 +35,16 @@ def image_pairs():
     return pairs
 
 
+def overlap_mask(h, w):
+    """``H x W x 3`` float mask of an imagined registration: zero along the
+    left and bottom edges (the warp's empty border) and in one corner."""
+    mask = np.ones((h, w, 3))
+    mask[:, :3] = 0
+    mask[-2:] = 0
+    mask[:6, -9:] = 0
+    return mask
+
+
 def lpips_weights(net):
     """Test-made LPIPS weights: ``(backbone, linear)`` state dicts of
     NumPy arrays, in torchvision's (``features.<i>.weight``) and the

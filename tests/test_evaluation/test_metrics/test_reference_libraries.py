@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from deblurkit.evaluation import (CWSSIM, LPIPS, SSIM, LPIPSNet,
-                                  calculate_cw_ssim, calculate_ssim,
-                                  pil_grayscale)
+                                  calculate_cw_ssim, calculate_psnr,
+                                  calculate_ssim, pil_grayscale)
 from deblurkit.structures import DeblurDataSample
 
 REFS = osp.join(osp.dirname(__file__), '..', '..', 'data', 'metric_references')
@@ -191,3 +191,20 @@ def test_lpips_says_where_missing_weights_go(tmp_path, monkeypatch):
                  linear_weights=str(tmp_path / 'nowhere.pth'))
     with pytest.raises(ValueError, match='net must be one of'):
         LPIPSNet('squeeze')
+
+
+@pytest.mark.parametrize('name', sorted(PAIRS))
+def test_masked_scores_equal_realblurs_scoring(name):
+    """PSNR and SSIM over an overlap mask, as RealBlur's evaluation scores a
+    registered pair (recorded with scikit-image by make_references.py)."""
+    sys.path.insert(0, REFS)
+    from reference_inputs import overlap_mask
+    sys.path.pop(0)
+    pred, gt = PAIRS[name]
+    mask = overlap_mask(*gt.shape[:2])
+    a, b = pred * mask, gt * mask
+    expected = RECORDED['realblur_masked'][name]
+    assert calculate_psnr(a, b, mask=mask) == pytest.approx(
+        expected['PSNR'], abs=TOL)
+    assert calculate_ssim(a, b, mask=mask) == pytest.approx(
+        expected['SSIM'], abs=TOL)
