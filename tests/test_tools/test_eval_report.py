@@ -157,7 +157,8 @@ def test_lpips_column_with_local_weights(setup, repo_root, tmp_path):
                    tmp_path / name)
     code, out = run(setup, '--lpips-backbone', str(tmp_path / 'b.pth'),
                     '--lpips-linear', str(tmp_path / 'l.pth'), '--lpips',
-                    'alex', '--no-cw-ssim', sets=('gopro', ))
+                    'alex', '--no-cw-ssim', '--max-images', '1', '--no-macs',
+                    sets=('gopro', ))
     assert code == 0
     with open(osp.join(out, 'report.json')) as f:
         report = json.load(f)
@@ -169,7 +170,8 @@ def test_lpips_column_with_local_weights(setup, repo_root, tmp_path):
 def test_bad_input(setup, repo_root, capsys):
     base, checkpoint, roots = setup
     # A folder without pairs is an error for that set; the others still run.
-    code, out = run(setup, sets=('hide', 'realblur_j', 'lai'),
+    code, out = run(setup, '--max-images', '1', '--no-macs',
+                    sets=('hide', 'realblur_j', 'lai'),
                     roots=dict(roots, hide=str(base / 'empty_hide'),
                                realblur_j=str(base / 'broken_realblur')))
     assert code == 1

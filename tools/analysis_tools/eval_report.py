@@ -115,10 +115,14 @@ COLUMNS = [('PSNR', 'PSNR'), ('SSIM', 'SSIM'), ('CW-SSIM', 'CW-SSIM'),
 
 class _ReportRunner(Runner):
     """mmengine's Runner without the start-up log of the environment and
-    the config: logged at INFO, which the report runs below, it only cost
-    seconds per test set (subprocesses and yapf)."""
+    the config, and without the config dump in its work_dir: the report
+    records the config it ran, and these cost seconds per test set
+    (subprocesses, yapf formatting)."""
 
     def _log_env(self, env_cfg):
+        pass
+
+    def dump_config(self):
         pass
 
 
@@ -166,6 +170,8 @@ def parse_args(argv=None):
                         metavar=('H', 'W'),
                         help='input size for the MACs column (default '
                         '720 1280)')
+    parser.add_argument('--no-macs', action='store_true',
+                        help='leave the MACs and parameters columns empty')
     parser.add_argument('--device', default=None,
                         help="'cpu' or 'cuda' (default: cuda if available)")
     parser.add_argument(
@@ -440,7 +446,7 @@ def main(argv=None):
             message = f'error in {name}: {str(e).strip().splitlines()[0]}'
             print(message, file=sys.stderr)
             rows.append(dict(test_set=name, status='error', message=message))
-    gmacs, mparams = complexity(args)
+    gmacs, mparams = (None, None) if args.no_macs else complexity(args)
     report = dict(
         config=args.config, checkpoint=args.checkpoint, device=args.device,
         date=datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
