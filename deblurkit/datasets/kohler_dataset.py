@@ -18,9 +18,10 @@ def _natural(path):
 class KohlerDataset(BasePairedDataset):
     """The Kohler benchmark (48 blurred photos, 4 scenes x 12 shakes).
 
-    Layout (file names as in the authors' download; other names can be set
-    with the two patterns, whose ``{image}`` and ``{kernel}`` are the scene
-    and shake numbers)::
+    Layout (``BlurryImages/Blurry<i>_<j>.png`` as the authors name the
+    photos; the frame names are our assumption: other names are set with
+    the two patterns, whose ``{image}`` and ``{kernel}`` are the scene and
+    shake numbers)::
 
         data_root/
             BlurryImages/Blurry1_1.png ... Blurry4_12.png

@@ -208,3 +208,26 @@ def test_masked_scores_equal_realblurs_scoring(name):
         expected['PSNR'], abs=TOL)
     assert calculate_ssim(a, b, mask=mask) == pytest.approx(
         expected['SSIM'], abs=TOL)
+
+
+@pytest.mark.skipif(not has('lpips'), reason='the lpips package is not '
+                    'installed')
+def test_lpips_finds_the_packages_linear_weights():
+    """With lpips installed, its shipped linear layers are found and give
+    the package's numbers (backbone made for the test: no download)."""
+    backbone, _ = lpips_weights('alex')
+    ours = LPIPSNet('alex', backbone_weights=torch_state(backbone))
+    import lpips
+    theirs = lpips_package_model('alex', backbone, {
+        k: v.cpu().numpy()
+        for k, v in torch.load(
+            osp.join(osp.dirname(lpips.__file__), 'weights', 'v0.1',
+                     'alex.pth'), map_location='cpu',
+            weights_only=True).items()
+    })
+    x = torch.from_numpy(PAIRS['gain_64x64'][0].transpose(2, 0, 1)[None] /
+                         127.5 - 1).float()
+    y = torch.from_numpy(PAIRS['gain_64x64'][1].transpose(2, 0, 1)[None] /
+                         127.5 - 1).float()
+    assert float(ours(x, y)[0]) == pytest.approx(
+        float(theirs(x, y).detach()), abs=TOL)
