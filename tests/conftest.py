@@ -133,3 +133,108 @@ def write_unusable_checkpoint(path, kind):
     else:
         raise ValueError(kind)
     return str(path)
+
+
+def first_batch(dataloader_cfg):
+    """``(len(dataset), first batch)`` of a dataloader config, built in the
+    main process."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+    cfg = dataloader_cfg.copy()
+    cfg.update(num_workers=0, persistent_workers=False)
+    with DefaultScope.overwrite_default_scope('deblurkit'):
+        loader = Runner.build_dataloader(cfg, seed=0)
+    return len(loader.dataset), next(iter(loader))
+
+
+def _write(path, img):
+    import cv2
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    assert cv2.imwrite(str(path), img), path
+
+
+def _texture_pair(rng, size):
+    """A smoothed-noise sharp image and its horizontal box blur (BGR)."""
+    import cv2
+    import numpy as np
+    sharp = cv2.GaussianBlur(
+        (rng.random((*size, 3)) * 255).astype(np.uint8), (3, 3), 0)
+    return cv2.blur(sharp, (7, 1)), sharp
+
+
+def write_hide_dataset(root, images=2, size=(64, 64), seed=2):
+    """HIDE layout: test/test-close-ups/*.png, test/test-long-shot/*.png
+    and their sharp twins flat in GT/."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for i in range(images):
+        sub = ('test-close-ups', 'test-long-shot')[i % 2]
+        blur, sharp = _texture_pair(rng, size)
+        _write(osp.join(root, 'test', sub, f'{i}fromGOPR{i:04d}.png'), blur)
+        _write(osp.join(root, 'GT', f'{i}fromGOPR{i:04d}.png'), sharp)
+    return str(root)
+
+
+def write_realblur_dataset(root, letter='J', images=2, size=(64, 64),
+                           seed=3):
+    """RealBlur layout: RealBlur_<letter>_test_list.txt of "gt blur" lines
+    under RealBlur-<letter>_ECC_IMCORR_centroid_itensity_ref/<scene>/."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    folder = f'RealBlur-{letter}_ECC_IMCORR_centroid_itensity_ref'
+    lines = []
+    for i in range(images):
+        blur, sharp = _texture_pair(rng, size)
+        scene = f'{folder}/scene{230 + i:03d}'
+        _write(osp.join(root, scene, 'blur', 'blur_1.png'), blur)
+        _write(osp.join(root, scene, 'gt', 'gt_1.png'), sharp)
+        lines.append(f'{scene}/gt/gt_1.png {scene}/blur/blur_1.png')
+    with open(osp.join(root, f'RealBlur_{letter}_test_list.txt'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return str(root)
+
+
+def write_kohler_dataset(root, images=1, kernels=2, frames=3, size=(64, 64),
+                         seed=4):
+    """Kohler layout: BlurryImages/Blurry<i>_<j>.png and the sharp frames
+    GroundTruth/GroundTruth<i>_<j>_<k>.png of each camera path (here the
+    scene shifted by k pixels, the blurred photo their mean)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for i in range(1, images + 1):
+        _, sharp = _texture_pair(rng, (size[0] + 8, size[1] + 8))
+        for j in range(1, kernels + 1):
+            path = [
+                sharp[k * j % 5:][:size[0], k % 4:][:, :size[1]]
+                for k in range(frames)
+            ]
+            for k, frame in enumerate(path, 1):
+                _write(osp.join(root, 'GroundTruth',
+                                f'GroundTruth{i}_{j}_{k}.png'), frame)
+            blurred = np.mean(path, axis=0).round().astype(np.uint8)
+            _write(osp.join(root, 'BlurryImages', f'Blurry{i}_{j}.png'),
+                   blurred)
+    return str(root)
+
+
+def write_dvd_dataset(root, videos=('IMG_0003', 'IMG_0021'), frames=2,
+                      size=(64, 64), seed=5):
+    """DVD layout: <video>/input/NNNNN.jpg and <video>/GT/NNNNN.jpg."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for video in videos:
+        for k in range(frames):
+            blur, sharp = _texture_pair(rng, size)
+            _write(osp.join(root, video, 'input', f'{k:05d}.jpg'), blur)
+            _write(osp.join(root, video, 'GT', f'{k:05d}.jpg'), sharp)
+    return str(root)
+
+
+def write_blurred_folder(root, images=2, size=(64, 64), seed=6):
+    """A folder of blurred photos without ground truth (Lai, NFS)."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    for i in range(images):
+        blur, _ = _texture_pair(rng, size)
+        _write(osp.join(root, f'photo{i}.jpg'), blur)
+    return str(root)

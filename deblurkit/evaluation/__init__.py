@@ -1,5 +1,3 @@
 """Evaluation: metrics registered in ``deblurkit.registry.METRICS``."""
-from .metrics import (PSNR, SSIM, BaseImageMetric, calculate_psnr,
-                      calculate_ssim)
-
-__all__ = ['PSNR', 'SSIM', 'BaseImageMetric', 'calculate_psnr', 'calculate_ssim']
+from .metrics import *  # noqa: F401,F403
+from .metrics import __all__  # noqa: F401

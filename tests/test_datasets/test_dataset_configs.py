@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
-from mmengine.runner import Runner
+
+from conftest import first_batch
 
 CONFIG_DIR = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', '_base_', 'datasets')
@@ -19,14 +19,6 @@ def write_pair(blur, sharp, seed):
     for path in (blur, sharp):
         os.makedirs(osp.dirname(path), exist_ok=True)
         assert cv2.imwrite(path, rng.randint(0, 256, (40, 48, 3), np.uint8))
-
-
-def first_batch(dataloader_cfg):
-    cfg = dataloader_cfg.copy()
-    cfg.update(num_workers=0, persistent_workers=False)
-    with DefaultScope.overwrite_default_scope('deblurkit'):
-        loader = Runner.build_dataloader(cfg, seed=0)
-    return len(loader.dataset), next(iter(loader))
 
 
 def test_gopro_config(tmp_path):
