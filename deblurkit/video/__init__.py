@@ -12,8 +12,8 @@
 PyAV is optional (``pip install 'deblurkit[video]'``).
 """
 from .pipeline import SCENE_CUT_THRESHOLD, SceneCuts, run_pipeline
-from .reader import (DEFAULT_FPS, VideoInputError, open_source,
-                     pyav_available, sequence_files)
+from .reader import (DEFAULT_FPS, WEBCAM_PREFIX, VideoInputError,
+                     open_source, pyav_available, sequence_files)
 from .writer import (CODECS, CONTAINERS, DEFAULT_CODEC, VideoOptionError,
                      VideoOutputError, open_sink, resolve_codec)
 
@@ -27,5 +27,6 @@ __all__ = [
     'run_pipeline', 'SceneCuts', 'SCENE_CUT_THRESHOLD', 'open_source',
     'open_sink', 'resolve_codec', 'pyav_available', 'sequence_files',
     'VideoInputError', 'VideoOutputError', 'VideoOptionError', 'CODECS',
-    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'OPENCV_FALLBACK_WARNING'
+    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'OPENCV_FALLBACK_WARNING',
+    'WEBCAM_PREFIX'
 ]
