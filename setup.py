@@ -35,6 +35,7 @@ setup(
     extras_require={
         'tests': read_requirements('tests'),
         'onnx': read_requirements('optional'),
+        'video': read_requirements('video'),
     },
     license='Apache License 2.0',
     zip_safe=False,
