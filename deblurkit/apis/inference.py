@@ -30,8 +30,9 @@ from deblurkit.engine import atomic_write
 from deblurkit.models.generators.fast import fast_generator_for
 from deblurkit.structures import DeblurDataSample
 from deblurkit.video import (OPENCV_FALLBACK_WARNING, SCENE_CUT_THRESHOLD,
-                             VideoOptionError, open_sink, open_source,
-                             pyav_available, resolve_codec, run_pipeline)
+                             WEBCAM_PREFIX, VideoOptionError, open_sink,
+                             open_source, pyav_available, resolve_codec,
+                             run_pipeline)
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
 # Quality of re-encoded lossy outputs (OpenCV's default is 95 for JPEG too).
@@ -446,7 +447,10 @@ def deblur_image(model, img, tile=None, tile_overlap=32, fp16=False):
 
 def count_video_frames(src):
     """The frame count a video's container reports, the number of frames
-    of a folder (may be approximate; 0 if unknown or unreadable)."""
+    of a folder (may be approximate; 0 if unknown or unreadable, and for
+    a camera)."""
+    if str(src).startswith(WEBCAM_PREFIX):
+        return 0
     try:
         source = open_source(src, fps=1)
     except (OSError, ValueError):

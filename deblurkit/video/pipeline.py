@@ -110,6 +110,19 @@ def _write(sink, batches, stop, progress, errors):
         stop.set()
 
 
+def _next_batch(frames, stop, batch_size):
+    """``(ended, items)``: up to ``batch_size`` frames from the reader."""
+    batch = []
+    while len(batch) < batch_size:
+        item = _get(frames, stop)
+        if item is _END:
+            return True, batch
+        if isinstance(item, _Failure):
+            raise item.error
+        batch.append(item)
+    return False, batch
+
+
 def join_side_by_side(left, right, rotation=0):
     """``left | right`` as the viewer sees them: stacked vertically in the
     stored frame when the display rotates it by 90 or 270 degrees."""
@@ -165,40 +178,35 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
     writer.start()
     try:
         ended = False
-        while not ended:
-            batch = []
+        while not ended and not errors:
             try:
-                while len(batch) < batch_size:
-                    item = _get(frames, stop)
-                    if item is _END:
-                        ended = True
-                        break
-                    if isinstance(item, _Failure):
-                        raise item.error
-                    batch.append(item)
+                ended, item = _next_batch(frames, stop, batch_size)
             except KeyboardInterrupt:
                 if not source.live:
                     raise
-                ended = True  # Ctrl-C ends a camera's capture
-            if errors:
-                break
-            if not batch:
+                break  # Ctrl-C ends a camera's capture
+            if not item:
                 continue
-            images = [frame for frame, _ in batch]
+            images = [frame for frame, _ in item]
             resets = [cuts(frame) for frame in images]
             scene_cuts += sum(resets)
             tick = time.perf_counter()
-            if provider is not None:
-                provider.begin_batch(resets)
-                with temporal_norm_stats(provider):
+            try:
+                if provider is not None:
+                    provider.begin_batch(resets)
+                    with temporal_norm_stats(provider):
+                        outputs = deblur(images)
+                else:
                     outputs = deblur(images)
-            else:
-                outputs = deblur(images)
+            except KeyboardInterrupt:
+                if not source.live:
+                    raise
+                break  # the batch being deblurred is dropped
             model_seconds += time.perf_counter() - tick
             if side_by_side:
                 outputs = [join_side_by_side(i, o, source.rotation)
                            for i, o in zip(images, outputs)]
-            if not _put(batches, list(zip(outputs, [p for _, p in batch])),
+            if not _put(batches, list(zip(outputs, [p for _, p in item])),
                         stop):
                 break
         if errors:
@@ -212,7 +220,7 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
             raise VideoInputError(f'no frame of {source.path!r} could be '
                                   'decoded: empty, corrupt or an unsupported'
                                   ' codec')
-        if sink.frames_in != source.decoded and not source.live:
+        if not source.live and sink.frames_in != source.decoded:
             raise VideoOutputError(
                 f'{sink.dst!r}: {source.decoded} frames read but '
                 f'{sink.frames_in} written; nothing was written under that '

@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import warnings
 from collections import deque
+from fractions import Fraction
 from threading import Lock
 
 import cv2
@@ -276,7 +277,8 @@ class PyAVSink(VideoSink):
                 'yuv420p cannot hold; writing yuv444p (some players cannot '
                 'play it)')
         stream = self.container.add_stream(
-            self.codec.encoder, rate=source.rate or source.fps,
+            self.codec.encoder,
+            rate=source.rate or Fraction(source.fps).limit_denominator(1001),
             options=self.codec.encoder_options(self.crf))
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
         if source.time_base:

@@ -202,3 +202,32 @@ def test_scene_cuts_are_found_and_panning_is_not_a_cut():
     assert cuts(pattern(0)) is True  # the first frame starts a scene
     assert [cuts(pattern(i)) for i in range(1, 6)] == [False] * 5
     assert cuts(np.full((48, 64, 3), 250, np.uint8)) is True
+
+
+def test_ctrl_c_ends_a_camera_and_writes_what_was_captured(tmp_path):
+    from deblurkit.video.reader import VideoSource
+
+    class Camera(VideoSource):
+        live = True
+        backend = 'camera'
+
+        def frames(self):
+            i = 0
+            while True:  # no end of its own
+                self.decoded += 1
+                yield pattern(i), None
+                i += 1
+
+    camera = Camera('webcam:9')
+    batches = []
+
+    def deblur(frames):
+        batches.append(1)
+        if len(batches) == 3:
+            raise KeyboardInterrupt
+        return invert(frames)
+
+    dst = tmp_path / 'cam.mp4'
+    info = run_pipeline(deblur, camera, open_sink(str(dst), camera),
+                        batch_size=2)
+    assert info['frames'] == 4 and len(probe(dst)['frames']) == 4
