@@ -41,6 +41,15 @@ def pyav_available():
     return av is not None
 
 
+def codec_threads():
+    """Threads for FFmpeg's decoder and encoder: the cores the model's
+    threads leave free (at least 1). On a 2-core machine a codec thread
+    pool competing with PyTorch's two threads makes every forward pass wait
+    at its barriers."""
+    import torch
+    return max(1, (os.cpu_count() or 1) - torch.get_num_threads())
+
+
 def _fraction(rate):
     if rate is None:
         return None
@@ -129,6 +138,7 @@ class PyAVSource(VideoSource):
                 f'{path!r}: FFmpeg has no decoder for its video codec; '
                 'convert it to H.264 first.')
         self.stream.thread_type = 'AUTO'
+        self.stream.codec_context.thread_count = codec_threads()
         self.codec_name = codec.name
         self.width, self.height = codec.width, codec.height
         self.time_base = self.stream.time_base

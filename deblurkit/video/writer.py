@@ -19,7 +19,7 @@ from threading import Lock
 
 import cv2
 
-from .reader import av
+from .reader import av, codec_threads
 
 # Containers written through PyAV and the FFmpeg muxer of each.
 CONTAINERS = {
@@ -281,6 +281,7 @@ class PyAVSink(VideoSink):
             rate=source.rate or Fraction(source.fps).limit_denominator(1001),
             options=self.codec.encoder_options(self.crf))
         stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.codec_context.thread_count = codec_threads()
         if source.time_base:
             # The encoder's own time base too: at 1 / frame rate the stamps
             # of a variable-rate video would collide.
