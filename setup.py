@@ -36,6 +36,7 @@ setup(
         'tests': read_requirements('tests'),
         'onnx': read_requirements('optional'),
         'metrics': read_requirements('metrics'),
+        'video': read_requirements('video'),
     },
     license='Apache License 2.0',
     zip_safe=False,

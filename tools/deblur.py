@@ -43,6 +43,7 @@ from deblurkit.fileio import (DEFAULT_MAX_IMAGE_PIXELS, IMG_EXTENSIONS,
                               set_max_image_pixels, walk_files,
                               write_image_file)
 from deblurkit.fileio.scan import not_regular_reason
+from deblurkit.video import CODECS, WEBCAM_PREFIX
 
 _GLOB_CHARS = ('*', '?', '[')
 
@@ -217,17 +218,54 @@ def _deblur_image_jobs(model, jobs, args, report, outputs):
     bar.close()
 
 
+def sequence_jobs(args):
+    """Jobs for the inputs read as videos without being video files:
+    ``webcam:N`` and, with ``--as-video``, folders of frames. Returns the
+    jobs and the other inputs."""
+    jobs, rest = [], []
+    for arg in args.inputs:
+        if arg.startswith(WEBCAM_PREFIX):
+            name = 'webcam' + arg[len(WEBCAM_PREFIX):]
+        elif args.as_video and osp.isdir(arg):
+            name = osp.basename(osp.normpath(osp.abspath(arg)))
+        else:
+            rest.append(arg)
+            continue
+        jobs.append(
+            Job(arg, osp.join(args.out, name + args.video_ext), 'video'))
+    return jobs, rest
+
+
+def _video_dst(job, args):
+    if args.frames_out:
+        return osp.splitext(job.dst)[0]  # a folder named after the video
+    return job.dst
+
+
 def _deblur_video_jobs(model, jobs, args, report, outputs):
+    """Deblur the video jobs one after the other; a damaged input is
+    written (the frames that could be decoded) and reported as failed."""
     for job in jobs:
         bar = tqdm(total=count_video_frames(job.src) or None, unit='frame',
-                   desc=osp.basename(job.src), dynamic_ncols=True)
+                   desc=osp.basename(osp.normpath(job.src)),
+                   dynamic_ncols=True)
+        dst = _video_dst(job, args)
         try:
-            outputs.record(job.dst)
-            deblur_video(model, job.src, job.dst, batch_size=args.batch_size,
-                         tile=args.tile, tile_overlap=args.tile_overlap,
-                         fp16=args.fp16, side_by_side_output=args.side_by_side,
-                         progress=bar.update)
-            report(job, None)
+            outputs.record(dst)
+            info = deblur_video(
+                model, job.src, dst, batch_size=args.batch_size,
+                tile=args.tile, tile_overlap=args.tile_overlap,
+                fp16=args.fp16, side_by_side_output=args.side_by_side,
+                progress=bar.update, codec=args.codec, crf=args.crf,
+                fps=args.fps, temporal_smoothing=args.temporal_smoothing,
+                frames_out=args.frames_out, frame_ext=args.frame_ext)
+            job.dst = dst
+            if info['damage']:
+                report(job, OSError(
+                    f'damaged input: {info["damage"]}; {dst} was written '
+                    f'with the {info["frames"]} frames that could be read'))
+            else:
+                report(job, None)
         except Exception as err:  # noqa: BLE001  named in the summary
             report(job, err)
         finally:
@@ -264,6 +302,39 @@ def parse_args(argv):
                         help='minimum overlap of neighbouring tiles')
     parser.add_argument('--fp16', action='store_true',
                         help='half precision (CUDA devices only)')
+    video = parser.add_argument_group(
+        'video', 'see docs/user_guides/inference.md; INPUT may also be '
+        'webcam:N (a camera, stopped by Ctrl-C)')
+    video.add_argument(
+        '--codec', choices=sorted(CODECS), default=None,
+        help='video codec (needs PyAV); default: h264 in .mp4 .mov .mkv, '
+        'vp9 in .webm, mjpeg in .avi')
+    video.add_argument(
+        '--crf', type=int, default=None,
+        help='quality of h264/h265 (0-51, default 18/20) or vp9/av1 (0-63, '
+        'default 30/32); lower is better and larger')
+    video.add_argument(
+        '--temporal-smoothing', type=float, nargs='?', const=0.1,
+        default=None, metavar='MOMENTUM',
+        help='smooth the per-image normalisation statistics across frames '
+        '(weight of each new frame, default 0.1), restarting at scene cuts,'
+        ' so brightness does not flicker')
+    video.add_argument(
+        '--as-video', action='store_true',
+        help='read each folder INPUT as the frames of one video (image files'
+        ' in natural name order) and write OUT/<folder><--video-ext>')
+    video.add_argument('--fps', type=float, default=None,
+                       help='frame rate of --as-video folders (default 25)')
+    video.add_argument('--video-ext', default='.mp4',
+                       choices=sorted(VIDEO_EXTENSIONS),
+                       help='container of --as-video and webcam outputs')
+    video.add_argument(
+        '--frames-out', action='store_true',
+        help='write each video as a new folder OUT/<name>/ of numbered '
+        'frames instead of a video file')
+    video.add_argument('--frame-ext', default='.png',
+                       choices=sorted(IMG_EXTENSIONS),
+                       help='image format of --frames-out frames')
     parser.add_argument(
         '--max-pixels', type=int, default=None, metavar='N',
         help='refuse images whose header declares more than N pixels '
@@ -284,6 +355,15 @@ def _check_args(args):
         check_tile_options(args.tile, args.tile_overlap)
     except ValueError as err:
         return f'--tile/--tile-overlap: {err}'
+    if args.fps is not None and not args.fps > 0:
+        return f'--fps must be > 0, got {args.fps}'
+    if args.temporal_smoothing is not None and not (
+            0 < args.temporal_smoothing <= 1):
+        return ('--temporal-smoothing must be in (0, 1], got '
+                f'{args.temporal_smoothing}')
+    if args.temporal_smoothing is not None and args.tile is not None:
+        return ('--temporal-smoothing and --tile cannot be combined (tiles '
+                'have statistics of their own)')
     if args.fp16 and not args.device.startswith('cuda'):
         return (f'--fp16 needs a CUDA device, got --device {args.device}; '
                 'drop --fp16 to run in float32 on the CPU')
@@ -311,7 +391,17 @@ def main(argv=None):
     if error:
         raise UserError(error)
     summary = RunSummary(args.out)
-    jobs, outputs = collect_jobs(args.inputs, args.out, summary)
+    video_jobs, inputs = sequence_jobs(args)
+    if inputs:
+        jobs, outputs = collect_jobs(inputs, args.out, summary)
+    else:
+        jobs, outputs = [], OutputFolder(args.out)
+    for job in video_jobs:
+        try:
+            outputs.claim(_video_dst(job, args), job.src)
+            jobs.append(job)
+        except OutputPathError as err:
+            summary.fail(job.src, str(err))
     with user_errors(f'cannot build the model of --config {args.config} '
                      f'with --checkpoint {args.checkpoint}',
                      kinds=(Exception, )):

@@ -27,7 +27,6 @@ import cv2
 import numpy as np
 import torch
 
-from deblurkit.fileio.atomic import atomic_output
 from deblurkit.fileio.image import (IMG_EXTENSIONS, img2tensor,
                                     read_image_file, tensor2img,
                                     write_image_file)
@@ -35,13 +34,12 @@ from deblurkit.models.generators.contract import (SizeAdapter,
                                                  check_generator_output)
 from deblurkit.models.generators.fast import fast_generator_for
 from deblurkit.structures import DeblurDataSample
+from deblurkit.video import (OPENCV_FALLBACK_WARNING, SCENE_CUT_THRESHOLD,
+                             WEBCAM_PREFIX, VideoOptionError, open_sink,
+                             open_source, pyav_available, resolve_codec,
+                             run_pipeline)
 
-VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv')
-# OpenCV's FFmpeg backend writes MPEG-4 Part 2 into mp4/mov/mkv, and Motion
-# JPEG (built into OpenCV, so always available) into avi.
-VIDEO_FOURCC = {'.mp4': 'mp4v', '.mov': 'mp4v', '.mkv': 'mp4v', '.avi': 'MJPG'}
-# Frame rate written when a video does not report one.
-DEFAULT_FPS = 25.0
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
 # A tile's 1/32-scale feature map must have more than one pixel for
 # per-image normalisation, and smaller tiles waste most of their area.
 MIN_TILE = 64
@@ -320,31 +318,20 @@ def deblur_image(model, img, tile=None, tile_overlap=32, fp16=False):
         model, [img], tile=tile, tile_overlap=tile_overlap, fp16=fp16)[0]
 
 
-def _video_fourcc(path):
-    ext = osp.splitext(path)[1].lower()
-    if ext not in VIDEO_FOURCC:
-        raise ValueError(f'{path!r}: cannot write {ext!r} videos; use one of '
-                         f'{sorted(VIDEO_FOURCC)}')
-    return VIDEO_FOURCC[ext]
-
-
-def _open_video_writer(path, fps, size):
-    fourcc = _video_fourcc(path)
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*fourcc), fps,
-                             size)
-    if not writer.isOpened():
-        raise OSError(f'OpenCV cannot write {path!r} with codec {fourcc!r}; '
-                      'try an .avi output')
-    return writer
-
-
 def count_video_frames(src):
-    """The frame count a video's container reports (may be approximate;
-    0 if unknown or unreadable)."""
-    cap = cv2.VideoCapture(src)
-    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if cap.isOpened() else 0
-    cap.release()
-    return max(count, 0)
+    """The frame count a video's container reports, the number of frames
+    of a folder (may be approximate; 0 if unknown or unreadable, and for
+    a camera)."""
+    if str(src).startswith(WEBCAM_PREFIX):
+        return 0
+    try:
+        source = open_source(src, fps=1)
+    except (OSError, ValueError):
+        return 0
+    try:
+        return source.expected_frames or 0
+    finally:
+        source.close()
 
 
 def deblur_video(model,
@@ -355,81 +342,105 @@ def deblur_video(model,
                  tile_overlap=32,
                  fp16=False,
                  side_by_side_output=False,
-                 progress=None):
-    """Deblur every frame of a video into a new video.
+                 progress=None,
+                 codec=None,
+                 crf=None,
+                 fps=None,
+                 temporal_smoothing=None,
+                 scene_cut=SCENE_CUT_THRESHOLD,
+                 frames_out=False,
+                 frame_ext='.png',
+                 backend='auto'):
+    """Deblur every frame of a video into a new video (or folder of frames).
 
-    The output has every decoded frame, the input's frame size (twice its
-    width with ``side_by_side_output``) and its frame rate; the codec
-    follows ``dst``'s extension (:data:`VIDEO_FOURCC`). Audio is not copied:
-    OpenCV reads and writes pictures only. The video is written under a
-    temporary name beside ``dst`` and renamed when complete.
+    Decoding, deblurring and encoding overlap (:func:`run_pipeline`), with
+    memory bounded whatever the length. With PyAV installed
+    (``pip install 'deblurkit[video]'``) the output keeps the input's frame
+    count, time stamps (variable frame rate included), rotation metadata
+    and every audio stream (copied, not re-encoded), and is encoded as
+    ``codec`` (default H.264 yuv420p, CRF 18, in .mp4/.mov/.mkv; VP9 in
+    .webm; Motion JPEG in .avi). Without it OpenCV writes MPEG-4 Part 2 at
+    the input's frame rate, without audio, with a warning.
+
+    The output is written under a temporary name beside ``dst`` and renamed
+    only when the file on disk holds every frame read: a full disk, an
+    encoder error or Ctrl-C leaves any previous ``dst`` untouched.
 
     Args:
         model (DeblurGANv2): A model from :func:`init_model`.
-        src (str): Input video.
-        dst (str): Output video (.mp4, .mov, .mkv or .avi).
+        src (str): Input video, a folder of frames (natural name order, at
+            ``fps``) or ``webcam:N``.
+        dst (str): Output video (.mp4 .mov .mkv .webm .avi), or with
+            ``frames_out`` a new folder of numbered frames.
         batch_size (int): Frames per forward pass.
         tile (int, optional), tile_overlap (int), fp16 (bool): As in
             :func:`deblur_images`.
         side_by_side_output (bool): Write input | output frames.
         progress (callable, optional): Called with the number of frames
             just written.
+        codec (str, optional): ``h264``, ``h265``, ``vp9``, ``av1``,
+            ``prores`` or ``mjpeg`` (:data:`deblurkit.video.CODECS`).
+        crf (int, optional): The codec's quality (lower is better).
+        fps (float, optional): Frame rate of a folder of frames.
+        temporal_smoothing (float, optional): Smooth each norm layer's
+            per-image statistics across frames with this momentum (the new
+            frame's weight, e.g. 0.1), restarting at scene cuts, so that
+            brightness does not flicker. Not with ``tile``.
+        scene_cut (float): Histogram distance (0..2) that counts as a cut.
+        frames_out (bool): Write a folder of frames instead of a video.
+        frame_ext (str): Image format of those frames.
+        backend (str): ``'auto'``, ``'pyav'`` or ``'opencv'`` for reading.
 
     Returns:
-        dict: ``frames``, ``fps`` and ``size`` (width, height) written.
+        dict: ``frames``, ``fps`` and ``size`` (width, height) written, and
+        the pipeline's counts (:func:`run_pipeline`): ``decoded``, ``lost``
+        (frames of a damaged input that could not be decoded; also warned
+        about), ``skipped_packets``, ``damage``, ``seconds``,
+        ``model_seconds``.
 
     Raises:
-        OSError: ``src`` cannot be opened or has no decodable frame, or
-            ``dst`` cannot be written.
+        ValueError: A bad option or output name (before any work).
+        OSError: ``src`` cannot be read or has no decodable frame, or
+            ``dst`` cannot be written completely.
     """
-    _video_fourcc(dst)
+    if temporal_smoothing is not None and tile is not None:
+        raise ValueError('temporal_smoothing and tile cannot be combined: '
+                         'tiles have statistics of their own')
+    if not frames_out:
+        if pyav_available():
+            resolve_codec(dst, codec, crf)
+        elif osp.splitext(dst)[1].lower() not in ('.mp4', '.mov', '.mkv',
+                                                  '.avi'):
+            raise VideoOptionError(f'{dst!r}: without PyAV only .mp4 .mov '
+                                   '.mkv .avi videos can be written')
     if osp.exists(dst) and osp.exists(src) and osp.samefile(src, dst):
         raise ValueError(f'{dst!r} is the input video; choose another output')
-    cap = cv2.VideoCapture(src)
-    if not cap.isOpened():
-        raise OSError(f'OpenCV cannot open video {src!r}: missing, corrupt '
-                      'or an unsupported codec')
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    if not fps or not math.isfinite(fps) or fps <= 0:
-        warnings.warn(f'{src!r} reports no frame rate; writing '
-                      f'{DEFAULT_FPS} fps')
-        fps = DEFAULT_FPS
-    # The container is chosen from the extension, so the temporary keeps it;
-    # atomic_output renames it into place with the umask's permissions.
-    writer, frames, size = None, 0, None
+    source = open_source(src, fps=fps, backend=backend)
     try:
-        with atomic_output(dst) as tmp:
-            while True:
-                chunk = []
-                while len(chunk) < batch_size:
-                    ok, frame = cap.read()
-                    if not ok:
-                        break
-                    chunk.append(frame)
-                if not chunk:
-                    break
-                outputs = deblur_images(model, chunk, batch_size, tile,
-                                        tile_overlap, fp16)
-                for frame, out in zip(chunk, outputs):
-                    if side_by_side_output:
-                        out = side_by_side(frame, out)
-                    if writer is None:
-                        size = (out.shape[1], out.shape[0])
-                        writer = _open_video_writer(tmp, fps, size)
-                    writer.write(out)
-                frames += len(chunk)
-                if progress is not None:
-                    progress(len(chunk))
-            if writer is None:
-                raise OSError(f'no frame of video {src!r} could be decoded: '
-                              'corrupt or an unsupported codec')
-            writer.release()
-            writer = None
-    finally:
-        cap.release()
-        if writer is not None:
-            writer.release()
-    return dict(frames=frames, fps=fps, size=size)
+        if source.backend == 'opencv' and not source.live:
+            warnings.warn(OPENCV_FALLBACK_WARNING)
+        sink = open_sink(dst, source, codec, crf, frames_out, frame_ext)
+    except BaseException:
+        source.close()
+        raise
+    size = []
+
+    def deblur(frames):
+        outputs = deblur_images(model, frames, batch_size, tile,
+                                tile_overlap, fp16)
+        if not size:
+            size.append(frames[0].shape[1::-1])
+        return outputs
+
+    info = run_pipeline(deblur, source, sink, batch_size,
+                        side_by_side_output, temporal_smoothing, scene_cut,
+                        progress)
+    width, height = size[0]
+    if side_by_side_output:
+        width, height = (width, 2 * height) if source.rotation % 180 else (
+            2 * width, height)
+    info.update(fps=source.fps, size=(width, height))
+    return info
 
 
 __all__ = [

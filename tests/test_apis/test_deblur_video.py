@@ -64,6 +64,52 @@ def test_unreadable_video_fails_and_writes_nothing(tiny_model, tmp_path):
 
 
 def test_unknown_output_container_is_refused(tiny_model, tmp_path):
+    # (.webm became writable with PyAV: VP9.)
     src = write_video(tmp_path / 'in.mp4', frames=2)
-    with pytest.raises(ValueError, match='.webm'):
-        deblur_video(tiny_model, src, str(tmp_path / 'out.webm'))
+    with pytest.raises(ValueError, match='.gif'):
+        deblur_video(tiny_model, src, str(tmp_path / 'out.gif'))
+    assert sorted(os.listdir(tmp_path)) == ['in.mp4']
+
+
+def test_h264_frames_are_per_frame_deblur_image(tiny_model, tmp_path):
+    pytest.importorskip('av')
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), 'test_video'))
+    from video_maker import make_video, probe
+    sys.path.pop(0)
+    from deblurkit.apis import deblur_image
+    src = tmp_path / 'in.mov'
+    make_video(src, frames=6, rotation=270)
+    ref = probe(src)
+    # CRF 0: H.264 is lossless, so the codec's loss is only yuv420p's.
+    info = deblur_video(tiny_model, str(src), str(tmp_path / 'out.mov'),
+                        batch_size=4, crf=0)
+    got = probe(tmp_path / 'out.mov')
+    assert info['frames'] == 6 and info['size'] == (64, 48)
+    assert got['codec'] == 'h264'
+    assert got['rotation'] == ref['rotation'] and ref['rotation'] % 360 == 270
+    assert got['times'] == ref['times']
+    assert got['audio'][0]['packets'] == ref['audio'][0]['packets']
+    from av import VideoFrame
+    for out, frame in zip(got['frames'], ref['frames']):
+        expected = VideoFrame.from_ndarray(
+            deblur_image(tiny_model, frame), format='bgr24').reformat(
+                format='yuv420p').to_ndarray(format='bgr24')
+        err = np.abs(out.astype(int) - expected)
+        assert err.mean() < 0.5 and err.max() <= 3
+        assert np.abs(out.astype(int) - frame).mean() > 5
+
+
+def test_without_pyav_opencv_writes_with_a_warning(tiny_model, tmp_path,
+                                                   monkeypatch):
+    from deblurkit.video import reader, writer
+    monkeypatch.setattr(reader, 'av', None)
+    monkeypatch.setattr(writer, 'av', None)
+    src = write_video(tmp_path / 'in.mp4', frames=3)
+    with pytest.warns(UserWarning, match='no audio, the rotation metadata'):
+        info = deblur_video(tiny_model, src, str(tmp_path / 'out.mp4'))
+    assert info['frames'] == 3
+    assert probe(tmp_path / 'out.mp4') == (3, (56, 40), 12.5)
+    with pytest.raises(ValueError, match='need PyAV'):
+        deblur_video(tiny_model, src, str(tmp_path / 'x.mp4'), codec='h264')

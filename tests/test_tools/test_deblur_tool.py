@@ -271,3 +271,40 @@ def test_out_above_the_input_folder(checkpoint, tmp_path):
     pattern = osp.join(tmp_path, 'blur', '**', '*.png')
     assert run([pattern], tmp_path / 'globbed', checkpoint[0]) == 0
     assert (tmp_path / 'globbed' / 'sub' / 'a.png').exists()
+
+
+def test_video_options_sequences_and_a_damaged_input(checkpoint, tmp_path,
+                                                     capsys):
+    av = pytest.importorskip('av')
+    frames = tmp_path / 'shot'
+    frames.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(frames / f'{i}.png'), rand((48, 64, 3), seed=i))
+    assert run([frames], tmp_path / 'out', checkpoint[0], '--as-video',
+               '--fps', '10', '--codec', 'vp9', '--video-ext', '.webm',
+               '--temporal-smoothing') == 0
+    with av.open(str(tmp_path / 'out' / 'shot.webm')) as video:
+        stream = video.streams.video[0]
+        assert stream.codec_context.name in ('vp9', 'libvpx-vp9')
+        assert [f.time for f in video.decode(stream)] == [0, .1, .2, .3]
+    # A video whose 3rd packet is zeroed: written, but reported as failed.
+    src = tmp_path / 'clip.mp4'
+    with av.open(str(src), 'w') as out:
+        stream = out.add_stream('mjpeg', rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, 'yuvj420p'
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(rand((48, 64, 3), seed=i),
+                                               format='bgr24')
+            for packet in stream.encode(frame):
+                out.mux(packet)
+    with av.open(str(src)) as video:
+        pos, size = [(p.pos, p.size) for p in video.demux() if p.size][2]
+    data = bytearray(src.read_bytes())
+    data[pos:pos + size] = bytes(size)
+    src.write_bytes(bytes(data))
+    capsys.readouterr()
+    assert run([src], tmp_path / 'out2', checkpoint[0], '--frames-out') == 1
+    printed = capsys.readouterr().out
+    assert 'damaged input: 1 of 5 frames could not be decoded' in printed
+    assert sorted(os.listdir(tmp_path / 'out2' / 'clip')) == [
+        f'{i:06d}.png' for i in (1, 2, 3, 4)]

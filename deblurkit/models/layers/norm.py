@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+from .temporal_norm import active_provider
+
 NORM_STATS_MODES = ('per_image', 'running')
 NORM_TYPES = ('instance', 'batch', 'none')
 
@@ -56,6 +58,9 @@ class NormStatsMixin:
             return super().forward(x)
         if self.norm_stats == 'running':
             return super().forward(x)
+        provider = active_provider()
+        if provider is not None:
+            return self._forward_smoothed(x, provider)
         if self._plain:
             return F.instance_norm(
                 x,
@@ -65,16 +70,36 @@ class NormStatsMixin:
                 eps=self.eps)
         return self._forward_per_image_generic(x)
 
-    def _forward_per_image_generic(self, x):
+    def _forward_smoothed(self, x, provider):
+        # Statistics of each image, averaged over the frames so far by the
+        # temporal provider (deblurkit.models.layers.temporal_norm).
+        var, mean = torch.var_mean(x.float(), dim=(2, 3), correction=0)
+        mean, var = provider.smooth(self, mean, var)
+        if not self._plain:
+            return self._forward_per_image_generic(x, (mean, var))
+        scale = torch.rsqrt(var + self.eps)
+        if self.weight is not None:
+            scale = scale * self.weight.float()
+        shift = -mean * scale
+        if self.bias is not None:
+            shift = shift + self.bias.float()
+        return torch.addcmul(shift[:, :, None, None].to(x.dtype), x,
+                             scale[:, :, None, None].to(x.dtype))
+
+    def _forward_per_image_generic(self, x, stats=None):
         # A subclass (e.g. a norm fused with an activation) may do more than
         # normalise, so run its own eval forward once per image with the
         # running buffers temporarily set to that image's statistics.
         saved_mean, saved_var = self.running_mean, self.running_var
         outputs = []
         try:
-            for image in x.split(1):
-                var, mean = torch.var_mean(
-                    image, dim=(0, 2, 3), correction=0)
+            for i, image in enumerate(x.split(1)):
+                if stats is None:
+                    var, mean = torch.var_mean(
+                        image, dim=(0, 2, 3), correction=0)
+                else:
+                    mean, var = stats[0][i].to(x.dtype), stats[1][i].to(
+                        x.dtype)
                 self.running_mean, self.running_var = mean, var
                 outputs.append(super().forward(image))
         finally:

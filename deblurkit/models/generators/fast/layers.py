@@ -23,6 +23,8 @@ import torch.nn.functional as F
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
+from ...layers.temporal_norm import active_provider, smooth_stats
+
 
 # Activations applied in place (and fused into oneDNN convolutions).
 _RELU, _RELU6 = 'relu', 'relu6'
@@ -109,7 +111,7 @@ def norm_affine(mean, var, eps, weight=None, bias=None):
     return scale, shift
 
 
-def per_image_norm(x, weight, bias, eps):
+def per_image_norm(x, weight, bias, eps, key=None):
     """Normalise each image and channel of ``x`` by its own mean/variance.
 
     Equals ``F.instance_norm(x, weight=weight, bias=bias, eps=eps)`` (biased
@@ -121,7 +123,12 @@ def per_image_norm(x, weight, bias, eps):
         weight (Tensor | None): ``(C,)`` scale, float32.
         bias (Tensor | None): ``(C,)`` shift, float32.
         eps (float): Added to the variance.
+        key (object, optional): The layer, for the temporal statistics
+            provider (:mod:`deblurkit.models.layers.temporal_norm`): while
+            one is active, the statistics it returns are used.
     """
+    if key is not None and active_provider() is not None:
+        return _smoothed_norm(x, weight, bias, eps, key)
     if x.dtype not in _REDUCED and weight is not None:
         # Mixed precision is allowed for half inputs only.
         weight = weight.to(x.dtype)
@@ -142,6 +149,28 @@ def per_image_norm(x, weight, bias, eps):
         mean, var, eps, None if weight is None else weight.view(1, -1, 1, 1),
         None if bias is None else bias.view(1, -1, 1, 1))
     return torch.addcmul(shift.to(x.dtype), x, scale.to(x.dtype))
+
+
+def _image_stats(x):
+    """Mean and biased variance ``(N, C)`` (float32) of each image."""
+    if x.shape[0] == 1 and _large_channels_last_cpu(x):
+        mean, var = _precise_stats(x)
+        return mean[None], var[None]
+    var, mean = torch.var_mean(x.float(), dim=(2, 3), correction=0)
+    return mean, var
+
+
+def _smoothed_affine(x, weight, bias, eps, key):
+    """``(scale, shift)`` ``(N, C)`` of a per-image norm of ``x`` whose
+    statistics went through the temporal provider."""
+    mean, var = smooth_stats(key, *_image_stats(x))
+    return norm_affine(mean, var, eps, weight, bias)
+
+
+def _smoothed_norm(x, weight, bias, eps, key):
+    scale, shift = _smoothed_affine(x, weight, bias, eps, key)
+    return torch.addcmul(shift[:, :, None, None].to(x.dtype), x,
+                         scale[:, :, None, None].to(x.dtype))
 
 
 # From this many pixels on, a channels-last map on the CPU gets its
@@ -223,8 +252,8 @@ def _blocked_sums(pixels):
     return total, square
 
 
-def per_image_norm_act(x, weight, bias, eps, act):
-    """``act(per_image_norm(x, weight, bias, eps))``.
+def per_image_norm_act(x, weight, bias, eps, act, key=None):
+    """``act(per_image_norm(x, weight, bias, eps, key))``.
 
     On a large channels-last float32 image on the CPU, after the statistics
     the normalisation and a ReLU/ReLU6 are one oneDNN kernel (a 1x1
@@ -234,13 +263,18 @@ def per_image_norm_act(x, weight, bias, eps, act):
     if (_ONEDNN_POINTWISE and x.dtype == torch.float32
             and (act is None or isinstance(act, str))
             and _large_channels_last_cpu(x)):
-        scale, shift = norm_affine(*_precise_stats(x), eps, weight, bias)
+        if key is not None and active_provider() is not None:
+            scale, shift = (t[0] for t in _smoothed_affine(
+                x, weight, bias, eps, key))
+        else:
+            scale, shift = norm_affine(*_precise_stats(x), eps, weight,
+                                       bias)
         channels = x.shape[1]
         attr, scalars = _ONEDNN_ATTRS[act]
         return torch.ops.mkldnn._convolution_pointwise(
             x, scale.view(channels, 1, 1, 1), shift, [0, 0], [1, 1], [1, 1],
             channels, attr, scalars, '')
-    return apply_activation_(per_image_norm(x, weight, bias, eps), act)
+    return apply_activation_(per_image_norm(x, weight, bias, eps, key), act)
 
 
 _REDUCED = (torch.float16, torch.bfloat16)
@@ -445,6 +479,7 @@ class FusedConv(nn.Module):
         weight = self.weight[:, :, 0, 0].double()
         mean_out = weight @ mean
         var_out = ((weight @ cov) * weight).sum(1).clamp_min_(0)
+        mean_out, var_out = smooth_stats(self, mean_out, var_out)
         scale, shift = norm_affine(mean_out, var_out, self.norm_eps,
                                    self.norm_weight, self.norm_bias)
         weight = (weight * scale[:, None]).to(x.dtype)[:, :, None, None]
@@ -472,7 +507,8 @@ class FusedConv(nn.Module):
         y = F.conv2d(x, self.weight, None, self.stride, self.padding,
                      self.dilation, self.groups)
         return per_image_norm_act(y, self.norm_weight, self.norm_bias,
-                                  self.norm_eps, self.act or self.act_name)
+                                  self.norm_eps, self.act or self.act_name,
+                                  key=self)
 
     def extra_repr(self):
         cout, cin = self.weight.shape[:2]
@@ -593,7 +629,7 @@ class FastNorm(nn.Module):
     def forward(self, x):
         if self.per_image:
             return per_image_norm_act(x, self.weight, self.bias, self.eps,
-                                      self.act or self.act_name)
+                                      self.act or self.act_name, key=self)
         y = torch.addcmul(self.shift.to(x.dtype), x, self.scale.to(x.dtype))
         return apply_activation_(y, self.act or self.act_name)
 

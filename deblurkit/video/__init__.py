@@ -1,0 +1,32 @@
+"""Video input and output for deblurring.
+
+- :mod:`.reader`: sources (a video file through FFmpeg's libraries with
+  PyAV, or OpenCV without it; a folder of frames; a webcam);
+- :mod:`.writer`: sinks (H.264 and other codecs with the audio copied, an
+  OpenCV fallback, a folder of frames), all written under a temporary name
+  and renamed when complete and checked;
+- :mod:`.pipeline`: decoding, deblurring and encoding in overlapping
+  threads with bounded queues, optionally with temporally smoothed
+  normalisation statistics.
+
+PyAV is optional (``pip install 'deblurkit[video]'``).
+"""
+from .pipeline import SCENE_CUT_THRESHOLD, SceneCuts, run_pipeline
+from .reader import (DEFAULT_FPS, WEBCAM_PREFIX, VideoInputError,
+                     open_source, pyav_available, sequence_files)
+from .writer import (CODECS, CONTAINERS, DEFAULT_CODEC, VideoOptionError,
+                     VideoOutputError, open_sink, resolve_codec)
+
+OPENCV_FALLBACK_WARNING = (
+    'PyAV (FFmpeg) is not installed, so videos go through OpenCV: MPEG-4 '
+    'Part 2 instead of H.264, no audio, the rotation metadata and variable '
+    "frame-rate time stamps lost. pip install 'deblurkit[video]' for all "
+    'of them.')
+
+__all__ = [
+    'run_pipeline', 'SceneCuts', 'SCENE_CUT_THRESHOLD', 'open_source',
+    'open_sink', 'resolve_codec', 'pyav_available', 'sequence_files',
+    'VideoInputError', 'VideoOutputError', 'VideoOptionError', 'CODECS',
+    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'OPENCV_FALLBACK_WARNING',
+    'WEBCAM_PREFIX'
+]

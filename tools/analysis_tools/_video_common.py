@@ -1,0 +1,23 @@
+"""Shared by the video analysis tools: a model from a config with a
+checkpoint or seeded random weights (nothing downloaded)."""
+import os.path as osp
+import tempfile
+
+import torch
+
+from deblurkit.apis import init_model
+from deblurkit.apis.init_model import build_generator
+
+
+def load_model(config, checkpoint=None, seed=0):
+    """``init_model(config, checkpoint)``; without a checkpoint, the
+    config's generator with weights seeded by ``seed``."""
+    if checkpoint:
+        return init_model(config, checkpoint)
+    torch.manual_seed(seed)
+    generator = build_generator(config)
+    with tempfile.TemporaryDirectory() as folder:
+        path = osp.join(folder, 'random.pth')
+        torch.save({'state_dict': {f'generator.{k}': v for k, v in
+                                   generator.state_dict().items()}}, path)
+        return init_model(config, path)

@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""End-to-end video speed: decode, deblur, encode (audio copied) vs the
+model alone.
+
+    python tools/analysis_tools/video_benchmark.py \\
+        configs/deblurganv2_mobilenet_dsc_gopro.py --size 720 1280 \\
+        --frames 30 --threads 2
+
+Makes an H.264 clip with an AAC track (``--frames`` frames of a moving
+pattern), then measures on the same frames, after one warm-up frame:
+
+- ``model``: ``deblurkit.apis.deblur_images`` on the decoded frames held in
+  memory, ``--batch-size`` at a time (the model's own time, with the
+  array conversions every caller pays);
+- ``end_to_end``: ``deblurkit.apis.deblur_video`` from the file to an
+  H.264 file (``--codec``/``--crf``), audio copied.
+
+Reported: both frame rates and ``overhead`` = end-to-end time / model time
+- 1, what the pipeline adds. Without ``--checkpoint`` the weights are
+seeded random ones (speed does not depend on them). Measure on an idle
+machine: other processes on the cores change both figures.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _video_common import load_model  # noqa: E402
+
+from deblurkit.apis import deblur_images, deblur_video  # noqa: E402
+
+
+def make_clip(path, frames, size, fps=25):
+    """An H.264 clip with an AAC track; returns its frames (BGR)."""
+    import av
+    h, w = size
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    images = []
+    with av.open(path, 'w') as out:
+        video = out.add_stream('libx264', rate=fps,
+                               options={'crf': '18', 'preset': 'fast'})
+        video.width, video.height, video.pix_fmt = w, h, 'yuv420p'
+        audio = out.add_stream('aac', rate=48000, layout='stereo')
+        for i in range(frames):
+            base = 128 + 90 * np.sin((x - 8 * i) / 23) * np.cos(y / 31)
+            image = np.stack([base, np.roll(base, 40, 1), 255 - base],
+                             2).clip(0, 255).astype(np.uint8)
+            images.append(image)
+            for packet in video.encode(
+                    av.VideoFrame.from_ndarray(image, format='bgr24')):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+        n = 48000 * frames // fps
+        wave = (0.2 * np.sin(np.arange(n) / 9)).astype(np.float32)
+        for start in range(0, n, 1024):
+            chunk = np.stack([wave[start:start + 1024]] * 2)
+            frame = av.AudioFrame.from_ndarray(chunk, format='fltp',
+                                               layout='stereo')
+            frame.sample_rate, frame.pts = 48000, start
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    return images
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--checkpoint', default=None)
+    parser.add_argument('--size', type=int, nargs=2, default=(720, 1280),
+                        metavar=('H', 'W'))
+    parser.add_argument('--frames', type=int, default=30)
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--threads', type=int, default=2,
+                        help='torch threads (the cores to use)')
+    parser.add_argument('--codec', default=None)
+    parser.add_argument('--crf', type=int, default=None)
+    parser.add_argument('--out', default=None, help='JSON file of figures')
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model = load_model(args.config, args.checkpoint)
+    with tempfile.TemporaryDirectory() as folder:
+        src = osp.join(folder, 'clip.mp4')
+        images = make_clip(src, args.frames, args.size)
+        deblur_images(model, images[:1])  # warm-up: fast path, allocator
+        tick = time.perf_counter()
+        for first in range(0, len(images), args.batch_size):
+            deblur_images(model, images[first:first + args.batch_size],
+                          args.batch_size)
+        model_s = time.perf_counter() - tick
+        tick = time.perf_counter()
+        info = deblur_video(model, src, osp.join(folder, 'out.mp4'),
+                            batch_size=args.batch_size, codec=args.codec,
+                            crf=args.crf)
+        total_s = time.perf_counter() - tick
+        size_mb = os.path.getsize(osp.join(folder, 'out.mp4')) / 1e6
+    result = dict(
+        config=args.config, size=list(args.size), frames=args.frames,
+        batch_size=args.batch_size, threads=args.threads,
+        codec=args.codec or 'h264', crf=args.crf,
+        model_fps=args.frames / model_s, end_to_end_fps=args.frames / total_s,
+        overhead=total_s / model_s - 1,
+        model_seconds_in_pipeline=info['model_seconds'],
+        frames_written=info['frames'], output_mb=size_mb,
+        load_average=os.getloadavg()[0])
+    for key, value in result.items():
+        print(f'{key:26s} {value:.4f}' if isinstance(value, float) else
+              f'{key:26s} {value}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
