@@ -1,7 +1,8 @@
+from .generator_ema_hook import GeneratorEMAHook
 from .safe_checkpoint_hook import SafeCheckpointHook
 from .save_images_hook import SaveDeblurredImagesHook
 from .visualization_hook import DeblurVisualizationHook
 
 __all__ = [
-    'DeblurVisualizationHook', 'SafeCheckpointHook', 'SaveDeblurredImagesHook'
+    'DeblurVisualizationHook', 'GeneratorEMAHook', 'SafeCheckpointHook', 'SaveDeblurredImagesHook'
 ]
