@@ -75,7 +75,8 @@ def test_begin_iter_follows_the_weights_until_then():
     torch.testing.assert_close(first, torch.full_like(first, 4.0))
 
 
-def test_validation_uses_the_average_then_restores_the_weights():
+def trained_two_iters():
+    """A hook (momentum 0.5) after weights 2 then 4: the average is 3."""
     model = TinyGAN()
     runner = fake_runner(model)
     hook = GeneratorEMAHook(momentum=0.5)
@@ -83,6 +84,11 @@ def test_validation_uses_the_average_then_restores_the_weights():
     for it, value in enumerate([2.0, 4.0]):
         set_weights(model.generator, value)
         hook.after_train_iter(runner, it)
+    return model, runner, hook
+
+
+def test_validation_uses_the_average_then_restores_the_weights():
+    model, runner, hook = trained_two_iters()
     raw = generator_params(model)
     hook.before_val_epoch(runner)
     seen = generator_params(model)
@@ -100,13 +106,7 @@ def checkpoint_of(model):
 
 
 def test_checkpoint_holds_the_average_and_resumes(tmp_path):
-    model = TinyGAN()
-    runner = fake_runner(model)
-    hook = GeneratorEMAHook(momentum=0.5)
-    hook.before_run(runner)
-    for it, value in enumerate([2.0, 4.0]):
-        set_weights(model.generator, value)
-        hook.after_train_iter(runner, it)
+    model, runner, hook = trained_two_iters()
     ckpt = checkpoint_of(model)
     hook.before_save_checkpoint(runner, ckpt)
     path = tmp_path / 'ckpt.pth'
