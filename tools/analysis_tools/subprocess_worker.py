@@ -54,6 +54,11 @@ class SubprocessWorker:
         *args, **kwargs: Its arguments (picklable).
         timeout (float): Seconds to wait for any answer. Default: 3600.
 
+    The process is not a daemon, so the object may start processes of its
+    own (a DataLoader's workers); :meth:`close` (or leaving the ``with``
+    block) ends it, and it ends by itself when the pipe to its parent
+    closes.
+
     Raises:
         WorkerError: If building the object fails, or (from :meth:`call`)
             if a method raises or the worker dies.
@@ -64,7 +69,7 @@ class SubprocessWorker:
         self._conn, child = context.Pipe()
         self._timeout = timeout
         self._proc = context.Process(
-            target=_serve, args=(child, factory, args, kwargs), daemon=True)
+            target=_serve, args=(child, factory, args, kwargs))
         self._proc.start()
         child.close()
         self._receive(f'building {getattr(factory, "__name__", factory)}')
