@@ -40,6 +40,7 @@ def test_json_with_reference(tmp_path, repo_root, capsys):
     assert res['shape'] == [64, 64] and res['batch_size'] == 1
     assert res['iters'] == 2 and res['threads'] == 1
     assert res['amp'] is None and res['num_workers'] == 0
+    assert res['first_iteration_s'] > 0
     check_timings(res, 2)
     assert res['peak_memory_mb'] is None or res['peak_memory_mb'] >= 0
     ref = res['reference']
@@ -94,4 +95,6 @@ def test_amp_bf16_emulated_runs(tmp_path, repo_root):
     ]) == 0
     res = json.loads(out.read_text())
     assert res['amp'] == 'bfloat16 autocast'
+    # Without warm-up the first iteration is the timed one.
+    assert res['first_iteration_s'] == res['iteration_s']['all'][0]
     check_timings(res, 1)

@@ -302,6 +302,8 @@ def _measure(args, cfg, device, model, optim_wrapper, loader, reference):
         data.append(data_s)
         steps.append(step_s)
         losses.append(loss)
+    if first is None:  # no warm-up: the first timed iteration
+        first = data[0] + steps[0]
     result = dict(
         config=args.config,
         shape=list(args.shape),
@@ -369,7 +371,7 @@ def format_results(r):
         f"({r['device_name']}, {r['threads']} threads); precision "
         f"{r['amp'] or 'float32'}; allocator {r['allocator']}",
         f"{r['iters']} timed iterations after {r['warmup']} warm-up "
-        f"(first: {r['first_iteration_s'] or 0:.3f} s)",
+        f"(first: {r['first_iteration_s']:.3f} s)",
         line('deblurkit', r),
     ]
     if 'reference' in r:
