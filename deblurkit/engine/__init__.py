@@ -6,8 +6,10 @@ from .checkpoint_reader import (NonFiniteCheckpointError, checkpoint_errors,
                                 load_discriminator_weights,
                                 load_generator_weights, read_checkpoint)
 from .hooks import (DeblurCheckpointHook, DeblurVisualizationHook,
-                    SafeCheckpointHook, SaveDeblurredImagesHook)
-from .optimizers import MultiOptimWrapperConstructor
+                    GeneratorEMAHook, SafeCheckpointHook,
+                    SaveDeblurredImagesHook, WarmupRestartHook)
+from .optimizers import (CPUBF16OptimWrapper, MultiOptimWrapperConstructor,
+                         enable_mixed_precision)
 from .runner import DeblurRunner, build_runner
 
 __all__ = [
@@ -16,7 +18,8 @@ __all__ = [
     'safe_torch_load', 'NonFiniteCheckpointError', 'checkpoint_errors',
     'find_resume_checkpoint', 'load_discriminator_weights',
     'load_generator_weights', 'read_checkpoint', 'DeblurCheckpointHook',
-    'DeblurVisualizationHook', 'SaveDeblurredImagesHook',
-    'MultiOptimWrapperConstructor', 'SafeCheckpointHook', 'DeblurRunner',
-    'build_runner'
+    'DeblurVisualizationHook', 'GeneratorEMAHook', 'SaveDeblurredImagesHook',
+    'WarmupRestartHook', 'MultiOptimWrapperConstructor',
+    'CPUBF16OptimWrapper', 'enable_mixed_precision', 'SafeCheckpointHook',
+    'DeblurRunner', 'build_runner'
 ]

@@ -45,7 +45,6 @@ import os
 import os.path as osp
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -68,6 +67,7 @@ from deblurkit.models.generators.fast import (has_fast_path,  # noqa
                                               optimize_generator,
                                               tune_cpu_allocator)
 from tools.analysis_tools.get_flops import generator_complexity  # noqa
+from tools.analysis_tools.subprocess_worker import SubprocessWorker  # noqa
 
 IMPLS = ('fast', 'eager', 'official')
 REFERENCE_WHAT = (
@@ -75,7 +75,6 @@ REFERENCE_WHAT = (
     'mode (per-image statistics from train-mode BatchNorm/InstanceNorm, '
     'running buffers updated) under torch.no_grad, eager, NCHW, float32, '
     'in a separate process')
-_REPLY = '@@benchmark '
 
 
 # ----------------------------------------------------------------- measuring
@@ -244,97 +243,48 @@ def _onnx_runner(args, generator, x, device, work):
 
 
 # ----------------------------------------------------- the reference process
-class ReferenceProcess:
-    """The official-equivalent reference, in a process of its own.
-
-    Commands go to its stdin as lines; answers come back on its stdout as
-    lines starting with a marker (anything else it prints is passed on to
-    stderr).
-
-    Args:
-        spec (dict): What the worker builds (see :func:`reference_worker`).
-    """
-
-    def __init__(self, spec):
-        self.proc = subprocess.Popen(
-            [sys.executable, osp.abspath(__file__), '--reference-worker',
-             json.dumps(spec)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1)
-        self.ask('ready')
-
-    def ask(self, command):
-        self.proc.stdin.write(command + '\n')
-        self.proc.stdin.flush()
-        for line in self.proc.stdout:
-            if line.startswith(_REPLY):
-                reply = json.loads(line[len(_REPLY):])
-                if 'error' in reply:
-                    raise RuntimeError(
-                        f'reference process failed: {reply["error"]}')
-                return reply
-            sys.stderr.write(line)
-        raise RuntimeError('the reference process ended unexpectedly '
-                           f'(exit status {self.proc.wait()})')
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.ask('stop')
-            self.proc.wait(timeout=60)
-
-
-def reference_worker(spec):
-    """Serve the official-equivalent reference to :class:`ReferenceProcess`.
+class InferenceReference:
+    """The official-equivalent reference, built in a process of its own by
+    :class:`~tools.analysis_tools.subprocess_worker.SubprocessWorker`.
 
     Args:
         spec (dict): ``config``, ``cfg_options``, ``state`` (a file with the
             generator's state dict), ``shape``, ``batch_size``, ``device``,
-            ``threads``, ``allocator`` and ``output`` (a file for the
-            parity output).
+            ``threads`` and ``allocator``.
     """
 
-    def reply(**kwargs):
-        sys.stdout.write(_REPLY + json.dumps(kwargs) + '\n')
-        sys.stdout.flush()
-
-    try:
+    def __init__(self, spec):
         if spec['allocator'] == 'tuned':
             tune_cpu_allocator(force=True)
         torch.set_num_threads(spec['threads'])
-        device = torch.device(spec['device'])
+        self.device = torch.device(spec['device'])
         generator = build_generator(spec['config'], spec['cfg_options'])
         generator.load_state_dict(torch.load(spec['state'],
                                              weights_only=True))
-        generator = SizeAdapter(generator.to(device).train())
-        x = make_input(spec['batch_size'], tuple(spec['shape']), device)
-        memory = PeakMemory(device)
-        started = False
+        self.generator = SizeAdapter(generator.to(self.device).train())
+        self.x = make_input(spec['batch_size'], tuple(spec['shape']),
+                            self.device)
+        self.memory = PeakMemory(self.device)
+        self.started = False
 
-        def forward(inp):
-            with torch.no_grad():
-                return generator(inp)
+    def _forward(self, inp):
+        with torch.no_grad():
+            return self.generator(inp)
 
-        for line in sys.stdin:
-            command = line.strip()
-            if command == 'ready':
-                reply(ok=True)
-            elif command == 'run':
-                if not started:
-                    memory.start()
-                    started = True
-                reply(seconds=time_call(lambda: forward(x), device))
-            elif command == 'memory':
-                reply(peak_mb=memory.mb(), method=memory.method)
-            elif command == 'output':
-                torch.save(forward(x[:1]).float().cpu(), spec['output'])
-                reply(ok=True)
-            elif command == 'stop':
-                reply(ok=True)
-                return
-    except Exception as err:  # reported to the parent, which raises
-        reply(error=f'{type(err).__name__}: {err}')
+    def run(self):
+        """Seconds of one forward (the first call starts the memory peak)."""
+        if not self.started:
+            self.memory.start()
+            self.started = True
+        return time_call(lambda: self._forward(self.x), self.device)
+
+    def peak_memory(self):
+        """``(peak MiB, method)`` over the calls so far."""
+        return self.memory.mb(), self.memory.method
+
+    def output(self):
+        """The float32 output for the first image, for the parity check."""
+        return self._forward(self.x[:1]).float().cpu()
 
 
 # ------------------------------------------------------------------- running
@@ -392,10 +342,7 @@ def parse_args(argv=None):
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys, e.g. model.generator.norm_stats=running')
-    parser.add_argument('--reference-worker', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.reference_worker:
-        return args
     if not args.config:
         parser.error('the config is required')
     problems = []
@@ -489,12 +436,12 @@ def _run_benchmark(args, work):
     if args.reference:
         state = osp.join(work, 'generator.pth')
         torch.save(generator.state_dict(), state)
-        reference = ReferenceProcess(
+        reference = SubprocessWorker(
+            InferenceReference,
             dict(config=args.config, cfg_options=args.cfg_options,
                  state=state, shape=shape, batch_size=args.batch_size,
                  device=args.device, threads=torch.get_num_threads(),
-                 allocator=args.reference_allocator,
-                 output=osp.join(work, 'reference.pt')))
+                 allocator=args.reference_allocator))
     x = make_input(args.batch_size, shape, device)
     run, output_of = build_runner(args, generator, x, device, work)
     memory = PeakMemory(device)
@@ -506,19 +453,18 @@ def _run_benchmark(args, work):
             time_call(run, device)
         ref_times, times = [], []
         for _ in range(args.warmup if reference else 0):
-            reference.ask('run')
+            reference.call('run')
         for _ in range(args.repeat):
             if reference:
-                ref_times.append(reference.ask('run')['seconds'])
+                ref_times.append(reference.call('run'))
             times.append(time_call(run, device))
         peak = memory.mb()
         result = _results(args, device, allocator, norm_stats, times,
                           first_call, peak, memory.method,
                           pad_multiple_of(generator))
         if reference:
-            ref_memory = reference.ask('memory')
-            reference.ask('output')
-            ref_out = torch.load(osp.join(work, 'reference.pt'))
+            ref_peak, ref_method = reference.call('peak_memory')
+            ref_out = reference.call('output')
             diff = None
             if norm_stats == 'per_image':
                 # Train-mode statistics of one image are its own, so the
@@ -530,8 +476,8 @@ def _run_benchmark(args, work):
                 allocator=args.reference_allocator,
                 latency_s=summarize(ref_times),
                 fps=args.batch_size / statistics.median(ref_times),
-                peak_memory_mb=ref_memory['peak_mb'],
-                memory_method=ref_memory['method'],
+                peak_memory_mb=ref_peak,
+                memory_method=ref_method,
                 max_abs_diff=diff)
             result['speedup'] = dict(
                 median_of_pairs=statistics.median(ratios),
@@ -639,9 +585,6 @@ def format_results(r):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.reference_worker:
-        reference_worker(json.loads(args.reference_worker))
-        return 0
     result = run_benchmark(args)
     print(format_results(result))
     if args.out:

@@ -1,0 +1,100 @@
+"""tools/analysis_tools/benchmark_train.py on tiny inputs."""
+import json
+import math
+
+import pytest
+
+from deblurkit.engine.optimizers import cpu_amp_optim_wrapper
+from tools.analysis_tools import benchmark_train
+
+CONFIG = 'tests/data/configs/deblurganv2_tiny_train.py'
+TINY = ['--shape', '64', '64', '--frame-shape', '72', '96', '--pairs', '2',
+        '--iters', '2', '--warmup', '1', '--threads', '1']
+LOSSES = {'loss_d', 'loss_g_adv', 'loss_content', 'loss_g'}
+
+
+def check_timings(res, iters, batch_size=1):
+    for key in ('iteration_s', 'data_s', 'step_s'):
+        stats = res[key]
+        assert len(stats['all']) == iters
+        assert all(t >= 0 for t in stats['all'])
+        assert stats['p90'] >= stats['median'] > 0 or key == 'data_s'
+        assert stats['min'] <= stats['median'] <= stats['max']
+    for total, data, step in zip(res['iteration_s']['all'],
+                                 res['data_s']['all'],
+                                 res['step_s']['all']):
+        assert total == pytest.approx(data + step)
+    assert res['samples_per_s'] == pytest.approx(
+        batch_size / res['iteration_s']['median'])
+    assert len(res['losses']) == iters
+    for losses in res['losses']:
+        assert set(losses) == LOSSES
+        assert all(math.isfinite(v) for v in losses.values())
+
+
+def test_json_with_reference(tmp_path, repo_root, capsys):
+    out = tmp_path / 'bench.json'
+    assert benchmark_train.main(
+        [CONFIG, *TINY, '--reference', '--json', str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res['shape'] == [64, 64] and res['batch_size'] == 1
+    assert res['iters'] == 2 and res['threads'] == 1
+    assert res['amp'] is None and res['num_workers'] == 0
+    assert res['first_iteration_s'] > 0
+    check_timings(res, 2)
+    assert res['peak_memory_mb'] is None or res['peak_memory_mb'] >= 0
+    ref = res['reference']
+    check_timings(ref, 2)
+    # One reference iteration beside each measured one.
+    pairs = res['speedup']['pairs']
+    assert pairs == pytest.approx([
+        r / t for r, t in zip(ref['iteration_s']['all'],
+                              res['iteration_s']['all'])
+    ])
+    # The reference starts from the same weights: its first discriminator
+    # loss (random batches of the same images) is of the same size.
+    assert ref['losses'][0]['loss_d'] == pytest.approx(
+        res['losses'][0]['loss_d'], rel=0.5)
+    text = capsys.readouterr().out
+    assert 'official-equivalent reference' in text and 'speed-up' in text
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--shape', '30', '30'], '--shape'),
+    (['--iters', '0'], '--iters'),
+    (['--shape', '256', '256', '--frame-shape', '100', '100'],
+     '--frame-shape'),
+])
+def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_train.parse_args([CONFIG, *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and '\n' not in err
+
+
+def test_missing_config_exit_2(tmp_path, capsys):
+    assert benchmark_train.main([str(tmp_path / 'nope.py'), *TINY]) == 2
+    assert 'does not exist' in capsys.readouterr().err
+
+
+def test_amp_on_a_cpu_without_bf16_is_refused(monkeypatch, repo_root,
+                                              capsys):
+    monkeypatch.setattr(cpu_amp_optim_wrapper, 'cpu_supports_bf16',
+                        lambda: False)
+    assert benchmark_train.main([CONFIG, *TINY, '--amp']) == 2
+    err = capsys.readouterr().err
+    assert 'bfloat16' in err and '--amp' in err
+
+
+def test_amp_bf16_emulated_runs(tmp_path, repo_root):
+    out = tmp_path / 'bf16.json'
+    assert benchmark_train.main([
+        CONFIG, *TINY, '--iters', '1', '--warmup', '0', '--amp',
+        '--allow-emulated-bf16', '--json', str(out)
+    ]) == 0
+    res = json.loads(out.read_text())
+    assert res['amp'] == 'bfloat16 autocast'
+    # Without warm-up the first iteration is the timed one.
+    assert res['first_iteration_s'] == res['iteration_s']['all'][0]
+    check_timings(res, 1)
