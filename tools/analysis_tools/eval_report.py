@@ -47,11 +47,11 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from deblurkit.apis.init_model import (_disable_pretrained,  # noqa: E402
-                                       build_generator,
-                                       load_generator_weights)
-from deblurkit.engine import UnsafeCheckpointError, atomic_write  # noqa
-from deblurkit.engine.runner_config import load_runner_config  # noqa: E402
+from deblurkit.apis.init_model import build_generator  # noqa: E402
+from deblurkit.engine import (UnsafeCheckpointError, atomic_write,  # noqa
+                              load_generator_weights)
+from deblurkit.engine.runner_config import (disable_pretrained,  # noqa
+                                            load_runner_config)
 from deblurkit.evaluation.metrics.lpips import (  # noqa: E402
     NETWORKS, default_weight_paths)
 from deblurkit.models.generators.official_checkpoint import \
@@ -230,7 +230,7 @@ def set_config(args, name, root, lpips_metric, images_dir):
         args.config, args.cfg_options,
         osp.join(args.out, 'work_dirs', name), 'none',
         osp.join(DATASETS, spec['config']))
-    _disable_pretrained(cfg.model)
+    disable_pretrained(cfg.model)
     cfg.load_from = None
     cfg.log_level = 'WARNING'
     # Testing only: nothing of training or validation is built.
