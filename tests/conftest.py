@@ -238,3 +238,15 @@ def write_blurred_folder(root, images=2, size=(64, 64), seed=6):
         blur, _ = _texture_pair(rng, size)
         _write(osp.join(root, f'photo{i}.jpg'), blur)
     return str(root)
+
+
+@pytest.fixture(autouse=True)
+def _reset_pixel_budget(monkeypatch):
+    """Tools called in-process set the process's pixel budget (and, for
+    their data workers, DEBLURKIT_MAX_IMAGE_PIXELS); undo it after each
+    test so that one test's --max-pixels does not reach the next."""
+    from deblurkit.fileio import set_max_image_pixels
+    monkeypatch.delenv('DEBLURKIT_MAX_IMAGE_PIXELS', raising=False)
+    set_max_image_pixels(None)
+    yield
+    set_max_image_pixels(None)

@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from deblurkit.cli import UserError
 from deblurkit.engine.optimizers import cpu_amp_optim_wrapper
 from tools import train as train_tool
 
@@ -17,8 +18,10 @@ def test_amp_on_the_cpu_chooses_bf16_or_says_why(monkeypatch, repo_root):
         assert cfg.optim_wrapper[player]['type'] == 'CPUBF16OptimWrapper'
     monkeypatch.setattr(cpu_amp_optim_wrapper, 'cpu_supports_bf16',
                         lambda: False)
-    with pytest.raises(SystemExit, match='error: --amp: .*native bfloat16'):
+    with pytest.raises(UserError, match='--amp: .*native bfloat16'):
         train_tool.build_cfg(train_tool.parse_args([CONFIG, '--amp']))
+    # Through main: one line and the usage exit status.
+    assert train_tool.main([CONFIG, '--amp']) == 2
 
 
 def test_amp_on_a_gpu_is_mmengines_amp(monkeypatch, repo_root):

@@ -9,6 +9,14 @@ from deblurkit.models.editors import DeblurGANv2
 from deblurkit.structures import DeblurDataSample
 
 
+@pytest.fixture(autouse=True)
+def fresh_message_hub(request):
+    # Outside a Runner the model counts its own iterations; a message hub
+    # left current by an earlier test's Runner would lend it its 'iter'.
+    from mmengine.logging import MessageHub
+    MessageHub.get_instance(f'test-deblurganv2-{request.node.name}')
+
+
 def small_model(discriminator=True, warmup_iters=0):
     torch.manual_seed(0)
     return DeblurGANv2(
