@@ -250,3 +250,12 @@ def _reset_pixel_budget(monkeypatch):
     set_max_image_pixels(None)
     yield
     set_max_image_pixels(None)
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """Benchmark tools called in-process set torch's thread count (--threads);
+    a different count rounds differently, so restore it for the next test."""
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
