@@ -259,3 +259,18 @@ def _restore_torch_threads():
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def _forget_mmengine_loggers():
+    """mmengine names a run's logger after its start second and returns the
+    existing one for the same name: a tool run in the next test within that
+    second would log through handlers bound to this test's (closed)
+    captured stderr. Drop the loggers of each test afterwards."""
+    yield
+    from mmengine.logging import MMLogger
+    for logger in list(MMLogger._instance_dict.values()):
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+    MMLogger._instance_dict.clear()
