@@ -12,11 +12,12 @@ import pytest
 import torch
 from conftest import as_cli, short_run_options
 
-from deblurkit.apis import deblur_image, init_model
+from deblurkit.apis import init_model
 from deblurkit.engine import safe_torch_load
 from deblurkit.evaluation import calculate_psnr, calculate_ssim
-from tool_steps import (assert_deblur_tool_matches_api, run_test_tool,
-                        gopro_pairs)
+from tool_steps import (assert_deblur_tool_matches_api,
+                        assert_test_tool_matches_api, gopro_pairs,
+                        run_test_tool)
 from tools import train as train_tool
 from tools.analysis_tools import benchmark
 from tools.deployment import export_onnx
@@ -69,16 +70,9 @@ def test_user_generator_through_every_tool(tmp_path, tiny_gopro, custom_path,
     # test: metrics of the model's own outputs.
     model = init_model(CONFIG, ckpt_path, cfg_options=model_options)
     assert type(model.generator).__name__ == 'MyUNet'
-    scores = run_test_tool(CONFIG, ckpt_path, work, tiny_gopro['test'],
-                           model_options, str(tmp_path / 'scores.json'))
-    psnrs = [
-        calculate_psnr(
-            deblur_image(model, blur).astype(np.float64),
-            sharp.astype(np.float64))
-        for blur, sharp in gopro_pairs(tiny_gopro['test'])
-    ]
-    assert scores['metrics']['PSNR'] == pytest.approx(np.mean(psnrs),
-                                                      abs=1e-3)
+    assert_test_tool_matches_api(CONFIG, ckpt_path, model, work,
+                                 tiny_gopro['test'], model_options,
+                                 str(tmp_path / 'scores.json'))
 
     # deblur: the tool writes what the API returns (a size that needs
     # padding to the generator's multiple of 4).

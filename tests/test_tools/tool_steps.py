@@ -5,9 +5,11 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 from conftest import as_cli
 
 from deblurkit.apis import deblur_image
+from deblurkit.evaluation import calculate_psnr
 from tools import deblur as deblur_tool
 from tools import test as test_tool
 
@@ -27,6 +29,21 @@ def run_test_tool(config, checkpoint, work, data_root, options, out):
                                data_root, **options})) == 0
     with open(out) as f:
         return json.load(f)
+
+
+def assert_test_tool_matches_api(config, checkpoint, model, work,
+                                 data_root, options, out):
+    """tools/test.py's PSNR equals that of ``deblur_image``'s outputs."""
+    scores = run_test_tool(config, checkpoint, work, data_root, options, out)
+    psnrs = [
+        calculate_psnr(
+            deblur_image(model, blur).astype(np.float64),
+            sharp.astype(np.float64))
+        for blur, sharp in gopro_pairs(data_root)
+    ]
+    assert scores['metrics']['PSNR'] == pytest.approx(np.mean(psnrs),
+                                                      abs=1e-3)
+    return scores
 
 
 def assert_deblur_tool_matches_api(config, checkpoint, model, folder,
