@@ -1,5 +1,7 @@
 """Shared by the video analysis tools: a model from a config with a
-checkpoint or seeded random weights (nothing downloaded)."""
+checkpoint or seeded random weights (nothing downloaded), and the report of
+their results."""
+import json
 import os.path as osp
 import tempfile
 
@@ -7,6 +9,7 @@ import torch
 
 from deblurkit.apis import init_model
 from deblurkit.apis.init_model import build_generator
+from deblurkit.fileio import atomic_write
 
 
 def load_model(config, checkpoint=None, seed=0):
@@ -21,3 +24,13 @@ def load_model(config, checkpoint=None, seed=0):
         torch.save({'state_dict': {f'generator.{k}': v for k, v in
                                    generator.state_dict().items()}}, path)
         return init_model(config, path)
+
+
+def report(result, out=None, width=18):
+    """Print ``result`` one key a line; write it as JSON to ``out``
+    (atomically) when given."""
+    for key, value in result.items():
+        print(f'{key:{width}s} {value:.4f}' if isinstance(value, float) else
+              f'{key:{width}s} {value}')
+    if out:
+        atomic_write(out, json.dumps(result, indent=2), 'w')

@@ -21,7 +21,6 @@ then show what the smoothing does to the normalisation, but the PSNR is
 not that of a deblurring model.
 """
 import argparse
-import json
 import os.path as osp
 import sys
 
@@ -29,7 +28,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _video_common import load_model  # noqa: E402
+from _video_common import load_model, report  # noqa: E402
 
 from deblurkit.apis import deblur_images  # noqa: E402
 from deblurkit.synthesis.dead_leaves import dead_leaves_image  # noqa: E402
@@ -138,12 +137,7 @@ def main(argv=None):
         psnr_smoothed=psnr(smooth, sharp))
     result['flicker_ratio'] = (result['flicker_smoothed'] /
                                result['flicker_per_image'])
-    for key, value in result.items():
-        print(f'{key:18s} {value:.4f}' if isinstance(value, float) else
-              f'{key:18s} {value}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
+    report(result, args.out, width=18)
     return 0
 
 

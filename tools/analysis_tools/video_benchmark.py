@@ -21,7 +21,6 @@ seeded random ones (speed does not depend on them). Measure on an idle
 machine: other processes on the cores change both figures.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import sys
@@ -32,7 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from _video_common import load_model  # noqa: E402
+from _video_common import load_model, report  # noqa: E402
 
 from deblurkit.apis import deblur_images, deblur_video  # noqa: E402
 
@@ -112,12 +111,7 @@ def main(argv=None):
         model_seconds_in_pipeline=info['model_seconds'],
         frames_written=info['frames'], output_mb=size_mb,
         load_average=os.getloadavg()[0])
-    for key, value in result.items():
-        print(f'{key:26s} {value:.4f}' if isinstance(value, float) else
-              f'{key:26s} {value}')
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=2)
+    report(result, args.out, width=26)
     return 0
 
 
