@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 from conftest import REPO, as_cli, short_run_options
 
@@ -81,3 +82,9 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro, monkeypatch):
     ]) == 0
     assert (tmp_path / 'scores.json').exists()
     assert os.listdir(tmp_path / 'deblurred')
+    # ... and exports: ONNX Runtime agrees with PyTorch on it.
+    pytest.importorskip('onnxruntime')
+    from tools.deployment import export_onnx
+    assert export_onnx.main([config, ckpt, str(tmp_path / 'g.onnx'),
+                             '--shape', '64', '64']) == 0
+    assert (tmp_path / 'g.onnx').stat().st_size > 0
