@@ -1,6 +1,5 @@
 """deblurkit.deploy.runtime: an exported model run by ONNX Runtime and
 OpenCV DNN gives the PyTorch path's outputs."""
-import cv2
 import numpy as np
 import pytest
 import torch
