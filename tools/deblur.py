@@ -6,6 +6,13 @@
         --checkpoint checkpoints/deblurganv2_fpn_mobilenet.pth \\
         --out results/
 
+An exported ONNX model (``tools/deployment/export_onnx.py``, float32, or
+``tools/deployment/quantize_onnx.py``, int8) runs in place of config and
+checkpoint with ``--backend onnxruntime`` or ``--backend opencv``::
+
+    python tools/deblur.py blurry/ --backend onnxruntime \
+        --checkpoint fpn_mobilenet_int8.onnx --out results/
+
 Outputs keep their input's name and format under ``--out``: a file named on
 the command line as ``OUT/<name>``, a file found in a folder as
 ``OUT/<path relative to that folder>``, a glob match as ``OUT/<path relative
