@@ -2,6 +2,7 @@
 import importlib.util
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
@@ -84,3 +85,36 @@ def test_bad_backend_arguments_exit_2_untouched(extra, message, inputs,
     # No output under a final name.
     assert not osp.exists(out) or not [
         p for p in os.listdir(out) if p.endswith('.png')]
+
+
+def test_frames_as_a_video_through_onnxruntime(tmp_path, tiny_onnx,
+                                               tiny_checkpoint):
+    frames = tmp_path / 'shot'
+    frames.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(frames / f'{i}.png'), texture(20 + i))
+    common = [str(frames), '--as-video', '--frames-out', '--fps', '25',
+              '--batch-size', '2']
+    assert deblur_tool.main(common + ['--out', str(tmp_path / 'onnx'),
+                                      '--backend', 'onnxruntime',
+                                      '--checkpoint', tiny_onnx]) == 0
+    assert deblur_tool.main(common + ['--out', str(tmp_path / 'torch'),
+                                      '--config', TINY_CONFIG,
+                                      '--checkpoint', tiny_checkpoint]) == 0
+    names = sorted(os.listdir(tmp_path / 'torch' / 'shot'))
+    assert len(names) == 3
+    assert sorted(os.listdir(tmp_path / 'onnx' / 'shot')) == names
+    for name in names:
+        got = cv2.imread(str(tmp_path / 'onnx' / 'shot' / name))
+        want = cv2.imread(str(tmp_path / 'torch' / 'shot' / name))
+        assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
+def test_missing_onnxruntime_names_the_install(monkeypatch, inputs,
+                                               tmp_path, tiny_onnx, capsys):
+    monkeypatch.setitem(sys.modules, 'onnxruntime', None)
+    assert deblur_tool.main([str(inputs), '--out', str(tmp_path / 'out'),
+                             '--backend', 'onnxruntime', '--checkpoint',
+                             tiny_onnx]) == 2
+    err = capsys.readouterr().err
+    assert 'pip install -e .[onnx]' in err and 'pip install onnxruntime' in err
