@@ -6,6 +6,13 @@
         --checkpoint checkpoints/deblurganv2_fpn_mobilenet.pth \\
         --out results/
 
+An exported ONNX model (``tools/deployment/export_onnx.py``, float32, or
+``tools/deployment/quantize_onnx.py``, int8) runs in place of config and
+checkpoint with ``--backend onnxruntime`` or ``--backend opencv``::
+
+    python tools/deblur.py blurry/ --backend onnxruntime \
+        --checkpoint fpn_mobilenet_int8.onnx --out results/
+
 Outputs keep their input's name and format under ``--out``: a file named on
 the command line as ``OUT/<name>``, a file found in a folder as
 ``OUT/<path relative to that folder>``, a glob match as ``OUT/<path relative
@@ -36,6 +43,7 @@ from deblurkit.apis.inference import (VIDEO_EXTENSIONS, check_tile_options,
                                       deblur_video, side_by_side)
 from deblurkit.cli import (CfgOptionsAction, RunSummary, UserError,
                            tool_main, user_errors)
+from deblurkit.deploy import RUNTIMES, init_onnx_model
 from deblurkit.fileio import (DEFAULT_MAX_IMAGE_PIXELS, IMG_EXTENSIONS,
                               OutputFolder, OutputPathError,
                               check_format_holds,
@@ -46,6 +54,7 @@ from deblurkit.fileio.scan import not_regular_reason
 from deblurkit.video import CODECS, WEBCAM_PREFIX
 
 _GLOB_CHARS = ('*', '?', '[')
+BACKENDS = ('pytorch', ) + RUNTIMES
 
 
 class Job:
@@ -281,10 +290,17 @@ def parse_args(argv):
         'inputs', nargs='+', metavar='INPUT',
         help='image or video files, folders (searched recursively) or glob '
         "patterns (quote them, e.g. 'data/**/*.png')")
-    parser.add_argument('--config', required=True, help='model config file')
+    parser.add_argument('--config', help='model config file (not with an '
+                        'ONNX --backend)')
     parser.add_argument(
         '--checkpoint', required=True,
-        help='deblurkit, official (.h5) or MMagic checkpoint')
+        help='deblurkit, official (.h5) or MMagic checkpoint; with an ONNX '
+        '--backend, the exported (float32 or int8) .onnx model')
+    parser.add_argument(
+        '--backend', choices=BACKENDS, default='pytorch',
+        help='what runs the network: pytorch (default; --config and a '
+        'checkpoint), onnxruntime or opencv (OpenCV DNN, CPU) with a '
+        'model of tools/deployment/export_onnx.py or quantize_onnx.py')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--device', default='cpu',
                         help='torch device, e.g. cpu, cuda, cuda:1')
@@ -347,8 +363,50 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def _check_backend(args):
+    """An error message for options the ``--backend`` cannot honour."""
+    is_onnx = args.checkpoint.lower().endswith('.onnx')
+    if args.backend == 'pytorch':
+        if is_onnx:
+            return (f'--checkpoint {args.checkpoint} is an ONNX model: add '
+                    '--backend onnxruntime (or opencv) and drop --config')
+        return None if args.config else ('--config is required with '
+                                          '--backend pytorch')
+    if not is_onnx:
+        return (f'--backend {args.backend} runs an exported .onnx model '
+                f'(tools/deployment/export_onnx.py), got --checkpoint '
+                f'{args.checkpoint}')
+    unused = [name for name, value in (
+        ('--config', args.config), ('--cfg-options', args.cfg_options),
+        ('--fp16', args.fp16),
+        ('--temporal-smoothing', args.temporal_smoothing is not None))
+        if value]
+    if unused:
+        return (f'{", ".join(unused)}: not available with --backend '
+                f'{args.backend} (the .onnx file holds the whole float32 or '
+                'int8 model); drop them or use --backend pytorch')
+    return None
+
+
+def _load_model(args):
+    """The model of ``--backend``: :func:`init_model`'s, or an ONNX one."""
+    if args.backend == 'pytorch':
+        with user_errors(f'cannot build the model of --config {args.config} '
+                         f'with --checkpoint {args.checkpoint}',
+                         kinds=(Exception, )):
+            return init_model(args.config, args.checkpoint,
+                              device=args.device,
+                              cfg_options=args.cfg_options)
+    with user_errors(f'--checkpoint {args.checkpoint} (--backend '
+                     f'{args.backend})', kinds=(Exception, )):
+        return init_onnx_model(args.checkpoint, args.backend, args.device)
+
+
 def _check_args(args):
     """An error message for a bad combination of arguments, or None."""
+    backend_error = _check_backend(args)
+    if backend_error:
+        return backend_error
     if args.batch_size < 1:
         return f'--batch-size must be >= 1, got {args.batch_size}'
     try:
@@ -402,11 +460,7 @@ def main(argv=None):
             jobs.append(job)
         except OutputPathError as err:
             summary.fail(job.src, str(err))
-    with user_errors(f'cannot build the model of --config {args.config} '
-                     f'with --checkpoint {args.checkpoint}',
-                     kinds=(Exception, )):
-        model = init_model(args.config, args.checkpoint, device=args.device,
-                           cfg_options=args.cfg_options)
+    model = _load_model(args)
 
     def report(job, error):
         if error is None:

@@ -583,14 +583,19 @@ def format_results(r):
     return '\n'.join(lines)
 
 
+def print_results(result, text, out=None):
+    """Print ``text``; write ``result`` as JSON to ``out`` (atomically)
+    when given."""
+    print(text)
+    if out:
+        atomic_write(out, json.dumps(result, indent=2) + '\n', 'w', 'utf-8')
+        print(f'wrote {out}')
+
+
 def main(argv=None):
     args = parse_args(argv)
     result = run_benchmark(args)
-    print(format_results(result))
-    if args.out:
-        atomic_write(args.out, json.dumps(result, indent=2) + '\n', 'w',
-                     'utf-8')
-        print(f'wrote {args.out}')
+    print_results(result, format_results(result), args.out)
     return 0
 
 

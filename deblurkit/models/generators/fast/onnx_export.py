@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from deblurkit.fileio.atomic import atomic_output
 
 from ...layers.norm import NORM_STATS_MODES, set_norm_stats
-from ..contract import SizeAdapter
+from ..contract import SizeAdapter, pad_multiple_of
 from .generator import has_fast_path
 from .layers import (FastNorm, apply_activation_, is_norm, norm_act_of,
                      uses_image_stats)
@@ -207,11 +207,35 @@ def export_onnx(generator,
         # against PyTorch by check_onnx instead.
         warnings.simplefilter('ignore')
         torch.onnx.export(module, (example, ), tmp, **kwargs)
+        _write_metadata(tmp, dict(
+            norm_stats=getattr(module, 'norm_stats', None) or norm_stats
+            or getattr(generator, 'norm_stats', None),
+            pad_multiple=pad_multiple_of(generator)))
     return path
 
 
-def onnx_session(path, device='cpu', threads=None):
+def _write_metadata(path, values):
+    """Record ``values`` as ``deblurkit.<key>`` in the model's
+    ``metadata_props`` (read back by :mod:`deblurkit.deploy`), when the
+    ``onnx`` package is installed."""
+    try:
+        import onnx
+    except ImportError:
+        return
+    model = onnx.load(path)
+    for key, value in values.items():
+        if value is not None:
+            prop = model.metadata_props.add()
+            prop.key, prop.value = f'deblurkit.{key}', str(value)
+    onnx.save(model, path)
+
+
+def onnx_session(path, device='cpu', threads=None, spinning=True):
     """An ONNX Runtime session for ``path`` on ``'cpu'`` or ``'cuda'``.
+
+    ``spinning=False`` stops its idle threads from busy-waiting after each
+    run (which would slow down other work in the process, e.g. PyTorch
+    timed in turn with it).
 
     Raises:
         ImportError: onnxruntime is missing (``pip install -e .[onnx]``).
@@ -225,6 +249,9 @@ def onnx_session(path, device='cpu', threads=None):
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
+    if not spinning:
+        options.add_session_config_entry('session.intra_op.allow_spinning',
+                                         '0')
     options.graph_optimization_level = \
         ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     providers = ['CPUExecutionProvider']
