@@ -36,6 +36,11 @@ class DoubleScaleDiscriminator(nn.Module):
           (for 256x256: 35x35 and 11x11; for 64x64: 11x11 and 5x5).
     """
 
+    # Each image's maps depend on that image alone (no batch norm is
+    # built unless norm='batch', which the adversarial losses check): they
+    # may run the real and fake batches in one call.
+    per_sample = True
+
     def __init__(self,
                  patch=dict(n_layers=3),
                  full=dict(n_layers=5),

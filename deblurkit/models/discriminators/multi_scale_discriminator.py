@@ -45,6 +45,11 @@ class MultiScaleDiscriminator(nn.Module):
           19x19, 11x11).
     """
 
+    # Each image's maps depend on that image alone (no batch norm is
+    # built unless norm='batch', which the adversarial losses check): they
+    # may run the real and fake batches in one call.
+    per_sample = True
+
     def __init__(self,
                  in_channels=3,
                  base_channels=64,

@@ -52,6 +52,11 @@ class PatchDiscriminator(nn.Module):
           defaults, 256 -> 35).
     """
 
+    # Each image's maps depend on that image alone (no batch norm is
+    # built unless norm='batch', which the adversarial losses check): they
+    # may run the real and fake batches in one call.
+    per_sample = True
+
     def __init__(self,
                  in_channels=3,
                  base_channels=64,

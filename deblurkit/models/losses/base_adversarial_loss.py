@@ -1,7 +1,11 @@
 """The interface between a GAN model, its discriminator and its adversarial
 loss."""
+from contextlib import contextmanager
+
 import torch
 import torch.nn as nn
+from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.modules.instancenorm import _InstanceNorm
 
 
 def predict(discriminator, images):
@@ -17,6 +21,84 @@ def predict(discriminator, images):
         raise TypeError('a discriminator must return a tensor or a non-empty '
                         f'list of tensors, got {type(preds).__name__}')
     return list(preds)
+
+
+def _per_sample(discriminator):
+    """Whether ``discriminator`` treats every image of a batch on its own.
+
+    Only discriminators that declare it (``per_sample = True``, as
+    deblurkit's PatchGAN family does) and hold no batch norm qualify: for
+    them one call on a concatenated batch gives each image's maps as
+    separate calls would.
+    """
+    module = getattr(discriminator, 'module', discriminator)  # DDP
+    if not getattr(module, 'per_sample', False):
+        return False
+    return not any(isinstance(m, _BatchNorm) for m in module.modules())
+
+
+@contextmanager
+def _running_stats_as_two_calls(discriminator, split):
+    """Make a call on ``cat([first, second])`` (``split`` images first)
+    update the instance norms' running statistics as a call on ``first``
+    then one on ``second`` would.
+
+    The running statistics are never used in training (a discriminator is
+    only run in train mode) but are saved in checkpoints; this keeps them
+    what the unbatched iteration computes.
+    """
+    norms = [
+        m for m in discriminator.modules() if isinstance(m, _InstanceNorm)
+        and m.track_running_stats and m.training
+    ]
+    saved = {}
+
+    def before(norm, args):
+        x = args[0].detach()
+        dims = tuple(range(2, x.dim()))
+        with torch.no_grad():
+            mean = x.mean(dims)
+            var = x.var(dims, unbiased=True)
+        saved[norm] = (norm.running_mean.clone(), norm.running_var.clone(),
+                       ((mean[:split].mean(0), var[:split].mean(0)),
+                        (mean[split:].mean(0), var[split:].mean(0))))
+
+    def after(norm, args, output):
+        running_mean, running_var, calls = saved.pop(norm)
+        momentum = norm.momentum if norm.momentum is not None else 0.0
+        with torch.no_grad():
+            for mean, var in calls:
+                running_mean.mul_(1 - momentum).add_(mean, alpha=momentum)
+                running_var.mul_(1 - momentum).add_(var, alpha=momentum)
+            norm.running_mean.copy_(running_mean)
+            norm.running_var.copy_(running_var)
+
+    handles = []
+    for norm in norms:
+        handles.append(norm.register_forward_pre_hook(before))
+        handles.append(norm.register_forward_hook(after))
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def predict_pair(discriminator, first, second):
+    """``(predict(D, first), predict(D, second))``, in one call when that
+    computes the same.
+
+    Per-sample discriminators (see :func:`_per_sample`) run once on the
+    concatenated batch, which costs less than two calls (the convolutions
+    run on larger batches), with the instance norms' running statistics
+    updated as by two calls in this order. Others are called twice.
+    """
+    if first.shape != second.shape or not _per_sample(discriminator):
+        return predict(discriminator, first), predict(discriminator, second)
+    split = len(first)
+    with _running_stats_as_two_calls(discriminator, split):
+        preds = predict(discriminator, torch.cat([first, second]))
+    return [p[:split] for p in preds], [p[split:] for p in preds]
 
 
 def mean_over_maps(losses):

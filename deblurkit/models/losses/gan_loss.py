@@ -2,7 +2,8 @@
 import torch.nn.functional as F
 
 from deblurkit.registry import LOSSES
-from .base_adversarial_loss import BaseAdversarialLoss, mean_over_maps, predict
+from .base_adversarial_loss import (BaseAdversarialLoss, mean_over_maps,
+                                    predict, predict_pair)
 
 
 class TargetGANLoss(BaseAdversarialLoss):
@@ -23,8 +24,7 @@ class TargetGANLoss(BaseAdversarialLoss):
         return self.criterion(pred, pred.new_full(pred.shape, target_value))
 
     def loss_d(self, discriminator, real, fake):
-        pred_fake = predict(discriminator, fake)
-        pred_real = predict(discriminator, real)
+        pred_fake, pred_real = predict_pair(discriminator, fake, real)
         return mean_over_maps([(self._target_loss(p_real, 1.0) +
                                 self._target_loss(p_fake, 0.0)) / 2
                                for p_real, p_fake in zip(pred_real, pred_fake)

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from deblurkit.registry import LOSSES
-from .base_adversarial_loss import BaseAdversarialLoss, mean_over_maps, predict
+from .base_adversarial_loss import (BaseAdversarialLoss, mean_over_maps,
+                                    predict, predict_pair)
 
 
 class PredictionPool:
@@ -106,8 +107,7 @@ class RelativisticAverageLoss(BaseAdversarialLoss):
                 self.criterion(rel_fake, not real_is_real)) / 2
 
     def loss_d(self, discriminator, real, fake):
-        pred_fake = predict(discriminator, fake)
-        pred_real = predict(discriminator, real)
+        pred_fake, pred_real = predict_pair(discriminator, fake, real)
         losses = []
         for p_real, p_fake, (real_pool, fake_pool) in zip(
                 pred_real, pred_fake, self._pools_for(len(pred_real))):

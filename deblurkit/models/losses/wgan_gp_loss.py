@@ -2,7 +2,8 @@
 import torch
 
 from deblurkit.registry import LOSSES
-from .base_adversarial_loss import BaseAdversarialLoss, mean_over_maps, predict
+from .base_adversarial_loss import (BaseAdversarialLoss, mean_over_maps,
+                                    predict, predict_pair)
 
 
 @LOSSES.register_module()
@@ -54,8 +55,7 @@ class WGANGPLoss(BaseAdversarialLoss):
         return penalties
 
     def loss_d(self, discriminator, real, fake):
-        pred_fake = predict(discriminator, fake)
-        pred_real = predict(discriminator, real)
+        pred_fake, pred_real = predict_pair(discriminator, fake, real)
         penalties = self.gradient_penalty(discriminator, real, fake)
         return mean_over_maps([
             p_fake.mean() - p_real.mean() + self.lambda_gp * penalty

@@ -163,6 +163,8 @@ def test_unfit_file_is_named(tmp_path):
     (dict(pretrained=None), TypeError, 'pretrained'),
     (dict(pretrained=False, vgg_layer=37), ValueError, 'vgg_layer'),
     (dict(pretrained=False, pixel_space='rgb'), ValueError, 'pixel_space'),
+    (dict(pretrained=False, channels_last='yes'), ValueError,
+     'channels_last'),
 ])
 def test_bad_arguments_are_named(kwargs, error, name):
     with pytest.raises(error, match=name):
@@ -175,3 +177,32 @@ def test_rejects_non_rgb_and_mismatched_shapes():
         loss(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match='same shape'):
         loss(torch.zeros(1, 3, 8, 8), torch.zeros(1, 3, 8, 4))
+
+
+def test_channels_last_vgg_gives_the_same_loss_and_gradient(monkeypatch):
+    torch.manual_seed(0)
+    pred = torch.rand(2, 3, 24, 20) * 2 - 1
+    target = torch.rand(2, 3, 24, 20) * 2 - 1
+    results = {}
+    for layout in (False, True):
+        torch.manual_seed(1)
+        loss = PerceptualLoss(pretrained=False, channels_last=layout)
+        p = pred.clone().requires_grad_(True)
+        value = loss(p, target)
+        value.backward()
+        weight = loss.vgg[0].weight
+        assert weight.is_contiguous(
+            memory_format=torch.channels_last
+            if layout else torch.contiguous_format)
+        results[layout] = (value.detach(), p.grad)
+    torch.testing.assert_close(results[True][0], results[False][0],
+                               rtol=1e-5, atol=0)
+    torch.testing.assert_close(results[True][1], results[False][1],
+                               rtol=1e-4, atol=1e-9)
+    # 'auto' follows the CPU's capability.
+    loss = PerceptualLoss(pretrained=False)
+    for capability, layout in (('AVX512', torch.channels_last),
+                               ('AVX2', torch.contiguous_format)):
+        monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability',
+                            lambda: capability)
+        assert loss._vgg_memory_format(pred) == layout
