@@ -1,4 +1,4 @@
-"""Training curves from scalars.json, and tools/analysis_tools/plot_curves.py."""
+"""Training curves from scalars.json; tools/analysis_tools/plot_curves.py."""
 import json
 import os
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Draw a training run's losses and validation metrics to a PNG.
 
-    python tools/analysis_tools/plot_curves.py work_dirs/deblurganv2_mobilenet_gopro
+    python tools/analysis_tools/plot_curves.py \
+        work_dirs/deblurganv2_mobilenet_gopro
     python tools/analysis_tools/plot_curves.py work_dirs/demo \
         --baseline PSNR=24.66 --out curves.png
 
