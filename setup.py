@@ -37,6 +37,7 @@ setup(
         'onnx': read_requirements('optional'),
         'metrics': read_requirements('metrics'),
         'video': read_requirements('video'),
+        'tensorboard': read_requirements('tensorboard'),
     },
     license='Apache License 2.0',
     zip_safe=False,

@@ -308,7 +308,8 @@ def parse_args(argv):
         '--batch-size', type=int, default=1,
         help='images of one size, video frames or tiles per forward pass')
     parser.add_argument('--side-by-side', action='store_true',
-                        help='write input | output side by side')
+                        help='write input | output side by side, labelled '
+                        '"blurred" and "deblurred"')
     parser.add_argument(
         '--tile', type=int, default=None, metavar='SIZE',
         help='deblur in overlapping SIZE x SIZE tiles (>= 64) to bound the '

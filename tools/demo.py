@@ -8,8 +8,10 @@
 2. trains ``configs/deblurganv2_mobilenet_demo.py`` with mmengine's Runner;
 3. evaluates the final checkpoint on the demo test split and writes, under
    the work dir: ``metrics.json`` (PSNR/SSIM of the blurred inputs and of
-   the deblurred outputs), ``demo_grid.png`` (blurred | deblurred | sharp),
-   ``training_curves.png`` (losses and validation PSNR over iterations) and
+   the deblurred outputs), ``demo_grid.png`` (blurred | deblurred | sharp
+   with each row's PSNR, then a zoomed crop of each: the most detailed
+   part of the sharp image, marked on the pictures), ``training_curves.png``
+   (each loss and each validation metric on its own axis) and
    ``deblurganv2_mobilenet_demo.pth`` (the checkpoint), and prints a table.
 """
 import argparse
@@ -95,8 +97,7 @@ def ensure_dataset(args):
 
 # ----------------------------------------------------------------- train
 def train(args):
-    from mmengine.runner import Runner
-
+    from deblurkit.engine import build_runner
     from deblurkit.engine.runner_config import load_runner_config
     options = {
         'train_dataloader.dataset.data_root': osp.join(args.data_root,
@@ -115,7 +116,8 @@ def train(args):
             'train_cfg.val_interval': max(1, args.max_iters // 4),
         })
     cfg = load_runner_config(args.config, options, args.work_dir)
-    runner = Runner.from_cfg(cfg)
+    # DeblurRunner: mmengine's start-up dump goes to the log file only.
+    runner = build_runner(cfg)
     runner.train()
     last = osp.join(args.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     checkpoint = osp.join(args.work_dir, CHECKPOINT_NAME)
@@ -162,7 +164,9 @@ def evaluate(cfg, checkpoint):
         PSNR=metrics['deblurred']['PSNR'] - metrics['blurred']['PSNR'],
         SSIM=metrics['deblurred']['SSIM'] - metrics['blurred']['SSIM'])
     metrics['num_images'] = len(dataset)
-    return metrics, triplets
+    psnrs = [(b[0], d[0])
+             for b, d in zip(scores['blurred'], scores['deblurred'])]
+    return metrics, triplets, psnrs
 
 
 # -------------------------------------------------------------- pictures
@@ -171,61 +175,66 @@ def save_png(path, rgb):
     write_image_file(path, np.ascontiguousarray(rgb[..., ::-1]))
 
 
-def grid_image(triplets):
-    """Rows of blurred | deblurred | sharp with a header."""
-    rows = [np.concatenate(t, axis=1) for t in triplets]
-    grid = np.concatenate(rows, axis=0)
-    width = grid.shape[1] // 3
-    header = np.full((28, grid.shape[1], 3), 255, np.uint8)
-    for i, label in enumerate(('blurred input', 'deblurred', 'sharp')):
-        cv2.putText(header, label, (i * width + 8, 20),
-                    cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+#: Height of each picture of the grid (the 160-pixel demo images shown
+#: at 2x), the gap between pictures and the header's height.
+TILE, GAP, HEADER = 320, 6, 34
+#: Side of the zoomed crop, as a fraction of the image's shorter side.
+ZOOM_FRACTION = 0.3
+BOX_COLOUR = (255, 200, 0)  # RGB
+COLUMNS = ('blurred input', 'deblurred', 'sharp', 'zoom: blurred',
+           'zoom: deblurred', 'zoom: sharp')
+
+
+def enlarge(img, height):
+    """``img`` scaled to ``height`` rows with nearest-neighbour pixels."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, (round(w * height / h), height),
+                      interpolation=cv2.INTER_NEAREST)
+
+
+def grid_row(blurred, pred, sharp, psnr_blurred, psnr_pred):
+    """One row: the three images at :data:`TILE` height with the crop
+    marked and PSNR written on the blurred and deblurred ones, then the
+    crop of each, enlarged to :data:`TILE` (RGB uint8 in, out)."""
+    from deblurkit.visualization import detail_box, draw_box, draw_label
+    from deblurkit.visualization import zoom as zoom_crop
+    h = sharp.shape[0]
+    size = max(8, round(min(sharp.shape[:2]) * ZOOM_FRACTION))
+    x, y = detail_box(cv2.cvtColor(sharp, cv2.COLOR_RGB2GRAY), size)
+    scale = TILE / h
+    tiles, zooms = [], []
+    for img in (blurred, pred, sharp):
+        big = enlarge(img, TILE)
+        draw_box(big, round(x * scale), round(y * scale), round(size * scale),
+                 BOX_COLOUR, 2)
+        tiles.append(big)
+        zooms.append(zoom_crop(img, x, y, size, TILE))
+    draw_label(tiles[0], f'PSNR {psnr_blurred:.2f} dB', 4, 4, scale=0.6)
+    draw_label(tiles[1], f'PSNR {psnr_pred:.2f} dB '
+               f'({psnr_pred - psnr_blurred:+.2f})', 4, 4, scale=0.6)
+    return _join(tiles + zooms, axis=1)
+
+
+def _join(images, axis):
+    shape = list(images[0].shape)
+    shape[axis] = GAP
+    gap = np.full(shape, 255, np.uint8)
+    parts = [p for img in images for p in (gap, img)][1:]
+    return np.concatenate(parts, axis=axis)
+
+
+def grid_image(triplets, psnrs):
+    """Rows of blurred | deblurred | sharp and the three zoomed crops
+    (:func:`grid_row`) under a header naming the columns. ``psnrs``: the
+    ``(blurred, deblurred)`` PSNR of each row."""
+    rows = [grid_row(*t, *p) for t, p in zip(triplets, psnrs)]
+    grid = _join(rows, axis=0)
+    header = np.full((HEADER, grid.shape[1], 3), 255, np.uint8)
+    width = rows[0].shape[1] // len(COLUMNS)
+    for i, label in enumerate(COLUMNS):
+        cv2.putText(header, label, (i * (width + GAP) + 8, HEADER - 10),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 1, cv2.LINE_AA)
     return np.concatenate([header, grid], axis=0)
-
-
-def read_scalars(log_dir):
-    """Training losses and validation metrics logged by LocalVisBackend."""
-    path = osp.join(log_dir, 'vis_data', 'scalars.json')
-    train, val = [], []
-    with open(path) as f:
-        for line in f:
-            record = json.loads(line)
-            if 'PSNR' in record:
-                val.append(record)
-            elif 'loss_g' in record:
-                train.append(record)
-    return train, val
-
-
-def plot_curves(path, train, val, blurred_psnr):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (ax_loss, ax_psnr) = plt.subplots(1, 2, figsize=(11, 4))
-    for key, label in (('loss_content', 'content (L1 + FFT)'),
-                       ('loss_g', 'generator total'),
-                       ('loss_d', 'discriminator (x adv_lambda)')):
-        points = [(r['step'], r[key]) for r in train if key in r]
-        if points:
-            ax_loss.plot(*zip(*points), label=label)
-    ax_loss.set_xlabel('iteration')
-    ax_loss.set_ylabel('loss')
-    ax_loss.set_yscale('log')
-    ax_loss.legend()
-    ax_loss.set_title('training losses')
-    if val:
-        ax_psnr.plot([r['step'] for r in val], [r['PSNR'] for r in val],
-                     'o-', label='deblurred')
-    ax_psnr.axhline(blurred_psnr, color='gray', ls='--', label='blurred input')
-    ax_psnr.set_xlabel('iteration')
-    ax_psnr.set_ylabel('PSNR (dB)')
-    ax_psnr.legend()
-    ax_psnr.set_title('validation PSNR (demo test split)')
-    fig.tight_layout()
-    from deblurkit.fileio import atomic_output
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
 
 
 def main(argv=None):
@@ -234,7 +243,7 @@ def main(argv=None):
     ensure_dataset(args)
     cfg, checkpoint, log_dir = train(args)
     train_done = time.time()
-    metrics, triplets = evaluate(cfg, checkpoint)
+    metrics, triplets, psnrs = evaluate(cfg, checkpoint)
     metrics.update(
         checkpoint=checkpoint,
         config=args.config,
@@ -245,16 +254,16 @@ def main(argv=None):
     atomic_write(
         osp.join(args.work_dir, 'metrics.json'),
         json.dumps(metrics, indent=2), 'w')
+    rows = min(args.grid_images, len(triplets))
     save_png(
         osp.join(args.work_dir, 'demo_grid.png'),
-        grid_image(triplets[:args.grid_images]))
+        grid_image(triplets[:rows], psnrs[:rows]))
+    from deblurkit.visualization.curves import plot_curves, read_scalars
     train_log, val_log = read_scalars(log_dir)
-    # Validation records carry no iteration; they come every val_interval.
-    for k, record in enumerate(val_log):
-        record['step'] = (k + 1) * cfg.train_cfg.val_interval
     plot_curves(
         osp.join(args.work_dir, 'training_curves.png'), train_log, val_log,
-        metrics['blurred']['PSNR'])
+        baselines=metrics['blurred'],
+        title='make demo: training losses and validation on the test split')
 
     b, d, g = metrics['blurred'], metrics['deblurred'], metrics['gain']
     print(f'\n[demo] {metrics["num_images"]} test images, '

@@ -17,6 +17,14 @@ every image's scores as JSON (a file: a folder is refused before the
 evaluation starts). ``--save-images`` writes PNGs at the input's bit depth,
 read with the same EXIF policy as tools/deblur.py.
 
+The blurred inputs are scored with the same metrics in the same pass (the
+baseline a model has to beat), and the tool ends with a table: each metric
+of the model, of the blurred inputs, and the difference (model - input).
+``--out`` has them as ``metrics`` (the model), ``input_metrics``, ``gain``
+and, per image, ``per_image`` and ``input_per_image``. mmengine's dump of
+the environment, config and hooks goes to the log file only, unless
+``--verbose``.
+
 Before anything is evaluated, ``--out`` and ``--save-images`` are checked
 against the test set: neither may be, contain or lie inside a folder or file
 the test set reads, and ``--out`` may only replace a results file of this
@@ -64,6 +72,11 @@ def parse_args(argv=None):
         action=CfgOptionsAction,
         help='override config keys, e.g. test_dataloader.dataset.data_root=X')
     parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help="print mmengine's environment, config and hook dump on the "
+        'console too (it always goes to the log file)')
+    parser.add_argument(
         '--max-pixels', type=int, default=None, metavar='N',
         help='refuse test images whose header declares more than N pixels')
     parser.add_argument(
@@ -83,17 +96,22 @@ def build_cfg(args):
                              args.launcher, args.test_set)
     # The checkpoint supplies the weights: fetch no ImageNet/VGG weights.
     prepare_test_config(cfg, args.checkpoint)
+    hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='InputBaselineHook')
+    ]
     if args.save_images:
-        cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
-            dict(type='SaveDeblurredImagesHook', out_dir=args.save_images)
-        ]
+        hooks.append(
+            dict(type='SaveDeblurredImagesHook', out_dir=args.save_images))
+    cfg.custom_hooks = hooks
+    if args.verbose:
+        cfg.log_dump_on_console = True
     return cfg
 
 
-def per_image_scores(runner):
-    """``{key: {metric: value}}`` from the test metrics."""
+def per_image_scores(evaluator):
+    """``{key: {metric: value}}`` from an evaluator's metrics."""
     scores = {}
-    for metric in runner.test_evaluator.metrics:
+    for metric in evaluator.metrics:
         name = type(metric).__name__
         for key, value in getattr(metric, 'per_image_results', []):
             scores.setdefault(key, {})[name] = value
@@ -153,6 +171,30 @@ def _is_results_file(path):
     return isinstance(data, dict) and {'metrics', 'per_image'} <= set(data)
 
 
+def gains(model, baseline):
+    """``{name: model - input}`` for the metrics both have."""
+    return {k: model[k] - baseline[k] for k in model if k in baseline}
+
+
+def results_table(model, baseline, num_images):
+    """The tool's closing table: each metric of the model, of the blurred
+    inputs and the gain (model - input; for LPIPS lower is better)."""
+    rows = [('metric', 'model', 'blurred input', 'model - input')]
+    for name, value in model.items():
+        if name in baseline:
+            rows.append((name, f'{value:.4f}', f'{baseline[name]:.4f}',
+                         f'{value - baseline[name]:+.4f}'))
+        else:
+            rows.append((name, f'{value:.4f}', '-', '-'))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = [
+        '  '.join(cell.ljust(w) if i == 0 else cell.rjust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in rows
+    ]
+    return '\n'.join([f'{num_images} test images'] + lines)
+
+
 @tool_main
 def main(argv=None):
     args = parse_args(argv)
@@ -183,12 +225,23 @@ def main(argv=None):
         for path, reason in saver.failed:
             print(f'  FAILED {path}: {reason}', file=sys.stderr)
         status = EXIT_FAILED
+    metrics = {k: float(v) for k, v in metrics.items()}
+    baseline = next(h for h in runner.hooks
+                    if type(h).__name__ == 'InputBaselineHook')
+    input_metrics = {k: float(v) for k, v in (baseline.metrics or {}).items()}
+    if runner.rank == 0:
+        print('\n' + results_table(metrics, input_metrics,
+                                   len(runner.test_dataloader.dataset)))
     if args.out and runner.rank == 0:
         result = dict(
             config=args.config,
             checkpoint=args.checkpoint,
-            metrics={k: float(v) for k, v in metrics.items()},
-            per_image=per_image_scores(runner))
+            metrics=metrics,
+            input_metrics=input_metrics,
+            gain=gains(metrics, input_metrics),
+            per_image=per_image_scores(runner.test_evaluator),
+            input_per_image=per_image_scores(baseline.evaluator)
+            if baseline.metrics else {})
         text = json.dumps(result, indent=2)
         try:
             atomic_write(args.out, text, 'w')

@@ -8,11 +8,18 @@
         model.generator.backbone.pretrained=False
     bash tools/dist_train.sh CONFIG 2                    # 2 processes
     python tools/train.py CONFIG --cfg-options load_from=fpn_mobilenet.h5
+    python tools/train.py CONFIG --tensorboard           # needs [tensorboard]
+
+The console shows a line per iteration for the first 10 iterations, then
+every ``default_hooks.logger.interval`` (100), each with the ETA; the
+values are described in docs/user_guides/train_test.md. mmengine's dump of
+the environment, the config and the hooks goes to the log file
+(``<work_dir>/<timestamp>/<timestamp>.log``) only, unless ``--verbose``.
 
 ``load_from`` (fine-tuning) and ``--resume`` read checkpoints through
 deblurkit's checkpoint reader (``DeblurRunner``). Exit status: 0 done; 2 bad
 input (a config or checkpoint that cannot be used, named in one ``error:``
-line).
+line; also ``--tensorboard`` without the tensorboard package).
 """
 import argparse
 import os
@@ -22,7 +29,9 @@ from deblurkit.cli import (EXIT_NON_FINITE, CfgOptionsAction, UserError,
                            tool_main, user_errors)
 from deblurkit.engine import (build_runner, check_checkpoint_file,
                               checkpoint_errors)
-from deblurkit.engine.runner_config import (load_runner_config,
+from deblurkit.engine.runner_config import (TENSORBOARD_INSTALL,
+                                            add_tensorboard,
+                                            load_runner_config,
                                             prepare_distributed)
 
 
@@ -50,6 +59,17 @@ def parse_args(argv=None):
         "large activations of each iteration do not page-fault again "
         "(glibc's mallopt, this process and its dataloader workers); "
         "'default' leaves glibc's settings")
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log to TensorBoard (event files beside scalars.json in '
+        "<work_dir>/<timestamp>/vis_data; pip install "
+        "'deblurkit[tensorboard]')")
+    parser.add_argument(
+        '--verbose',
+        action='store_true',
+        help="print mmengine's environment, config and hook dump on the "
+        'console too (it always goes to the log file)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -85,6 +105,14 @@ def build_cfg(args):
                              args.launcher)
     if args.amp:
         enable_amp(cfg)
+    if args.tensorboard:
+        try:
+            add_tensorboard(cfg)
+        except ImportError:
+            raise UserError('--tensorboard needs the tensorboard package: '
+                            f'{TENSORBOARD_INSTALL}') from None
+    if args.verbose:
+        cfg.log_dump_on_console = True
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -5,7 +5,9 @@ runner_type = 'DeblurRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100),
+    # Every one of the first 10 iterations, the last, and every 100th;
+    # each line with the ETA. Logged values: docs/user_guides/train_test.md.
+    logger=dict(type='DeblurLoggerHook', interval=100, first_iters=10),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Best checkpoint by validation PSNR, as the official training. Never
     # deletes a checkpoint before its successor is complete.
@@ -48,6 +50,9 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=100, by_epoch=False)
 log_level = 'INFO'
+# mmengine's environment, config and hook dump at start-up goes to the log
+# file only; True prints it on the console too (tools/train.py --verbose).
+log_dump_on_console = False
 load_from = None
 resume = False
 randomness = dict(seed=0)

@@ -34,6 +34,8 @@ from deblurkit.models.generators.contract import (SizeAdapter,
                                                  check_generator_output)
 from deblurkit.models.generators.fast import fast_generator_for
 from deblurkit.structures import DeblurDataSample
+from deblurkit.visualization.annotate import (SIDE_BY_SIDE_LABELS,
+                                              labelled_pair)
 from deblurkit.video import (OPENCV_FALLBACK_WARNING, SCENE_CUT_THRESHOLD,
                              WEBCAM_PREFIX, VideoOptionError, open_sink,
                              open_source, pyav_available, resolve_codec,
@@ -45,10 +47,11 @@ VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
 MIN_TILE = 64
 
 
-def side_by_side(left, right):
+def side_by_side(left, right, labels=SIDE_BY_SIDE_LABELS):
     """``left`` and ``right`` (same height, channels and dtype) joined
-    horizontally, input | output."""
-    return np.concatenate([left, right], axis=1)
+    horizontally, input | output, each labelled in its top-left corner
+    (``labels=None``: no labels)."""
+    return labelled_pair(left, right, labels)
 
 
 # --------------------------------------------------------------- the network

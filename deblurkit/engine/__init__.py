@@ -5,8 +5,9 @@ from .checkpoint_reader import (NonFiniteCheckpointError, checkpoint_errors,
                                 find_resume_checkpoint,
                                 load_discriminator_weights,
                                 load_generator_weights, read_checkpoint)
-from .hooks import (DeblurCheckpointHook, DeblurVisualizationHook,
-                    GeneratorEMAHook, SafeCheckpointHook,
+from .hooks import (DeblurCheckpointHook, DeblurLoggerHook,
+                    DeblurVisualizationHook, GeneratorEMAHook,
+                    InputBaselineHook, SafeCheckpointHook,
                     SaveDeblurredImagesHook, WarmupRestartHook)
 from .optimizers import (CPUBF16OptimWrapper, MultiOptimWrapperConstructor,
                          enable_mixed_precision)
@@ -18,6 +19,7 @@ __all__ = [
     'safe_torch_load', 'NonFiniteCheckpointError', 'checkpoint_errors',
     'find_resume_checkpoint', 'load_discriminator_weights',
     'load_generator_weights', 'read_checkpoint', 'DeblurCheckpointHook',
+    'DeblurLoggerHook', 'InputBaselineHook',
     'DeblurVisualizationHook', 'GeneratorEMAHook', 'SaveDeblurredImagesHook',
     'WarmupRestartHook', 'MultiOptimWrapperConstructor',
     'CPUBF16OptimWrapper', 'enable_mixed_precision', 'SafeCheckpointHook',

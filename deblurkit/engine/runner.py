@@ -17,7 +17,15 @@ loaders for other libraries in the process:
   optimizers, schedulers, iteration); without a path, the newest complete
   checkpoint of the work dir (``last_checkpoint`` when it names a complete
   file, else the newest complete ``iter_*.pth``, with a warning).
+
+The environment, the config and the hook order that mmengine logs when a
+runner starts (hundreds of lines) go to the log file only,
+``<work_dir>/<timestamp>/<timestamp>.log``, unless the config sets
+``log_dump_on_console = True`` (``--verbose`` of tools/train.py and
+tools/test.py).
 """
+import logging
+
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import load_state_dict
@@ -30,11 +38,49 @@ from .checkpoint_reader import (_layout_error, _part, _sub_state,
                                 read_checkpoint)
 
 
+#: How mmengine's start-up dumps begin (INFO messages of its Runner):
+#: the environment, the config, the hook order, the note on SyncBN.
+STARTUP_DUMPS = ('\n' + '-' * 60 + '\nSystem environment:', 'Config:\n',
+                 'Hooks will be executed in the following order:',
+                 'Distributed training is not used')
+
+
+class StartupDumpFilter(logging.Filter):
+    """Drops :data:`STARTUP_DUMPS` from a handler (warnings pass)."""
+
+    def filter(self, record):
+        return (record.levelno > logging.INFO
+                or not str(record.msg).startswith(STARTUP_DUMPS))
+
+
+def keep_startup_dumps_off_console(logger):
+    """Filter :data:`STARTUP_DUMPS` out of ``logger``'s console handlers
+    (its file handlers keep them). Returns the log file, or None."""
+    log_file = None
+    for handler in logger.handlers:
+        if isinstance(handler, logging.FileHandler):
+            log_file = handler.baseFilename
+        elif isinstance(handler, logging.StreamHandler) and not any(
+                isinstance(f, StartupDumpFilter) for f in handler.filters):
+            handler.addFilter(StartupDumpFilter())
+    return log_file
+
+
 @RUNNERS.register_module()
 class DeblurRunner(Runner):
-    """A Runner whose checkpoints are read by deblurkit's one reader."""
+    """A Runner whose checkpoints are read by deblurkit's one reader, and
+    whose start-up dumps stay off the console (see the module's doc)."""
 
     _resuming = False
+
+    def build_logger(self, log_level='INFO', log_file=None, **kwargs):
+        logger = super().build_logger(log_level, log_file, **kwargs)
+        if not self.cfg.get('log_dump_on_console', False):
+            log_file = keep_startup_dumps_off_console(logger)
+            if log_file:
+                logger.info(f'Environment, config and hooks: {log_file} '
+                            '(--verbose prints them here)')
+        return logger
 
     def load_or_resume(self):
         if self._has_loaded:

@@ -25,9 +25,14 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
       so ``load_from`` and ``resume`` read checkpoints through deblurkit's
       reader, and mmengine's ``CheckpointHook`` becomes
       ``DeblurCheckpointHook`` (no checkpoint deleted before its successor
-      is complete);
+      is complete), and its ``LoggerHook`` ``DeblurLoggerHook`` (the
+      first iterations logged one by one);
     - a dataloader overridden to ``num_workers=0`` gets
-      ``persistent_workers=False`` (PyTorch refuses the pair).
+      ``persistent_workers=False`` (PyTorch refuses the pair);
+    - a ``TensorboardVisBackend`` in ``visualizer.vis_backends`` without
+      the tensorboard package installed is an ``ImportError`` naming
+      ``pip install 'deblurkit[tensorboard]'``, now rather than at the
+      first logged value.
     """
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
@@ -61,15 +66,55 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
     cfg.custom_hooks = hooks
     if cfg.get('runner_type') is None:
         cfg.runner_type = 'DeblurRunner'
-    checkpoint_hook = (cfg.get('default_hooks') or {}).get('checkpoint')
-    if checkpoint_hook and checkpoint_hook.get('type') in (
-            'CheckpointHook', 'mmengine.CheckpointHook'):
-        checkpoint_hook['type'] = 'DeblurCheckpointHook'
+    default_hooks = cfg.get('default_hooks') or {}
+    for key, theirs, ours in (
+        ('checkpoint', 'CheckpointHook', 'DeblurCheckpointHook'),
+        ('logger', 'LoggerHook', 'DeblurLoggerHook'),
+    ):
+        hook = default_hooks.get(key)
+        if hook and hook.get('type') in (theirs, f'mmengine.{theirs}'):
+            hook['type'] = ours
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
+    check_vis_backends(cfg)
     return cfg
+
+
+TENSORBOARD_INSTALL = "pip install 'deblurkit[tensorboard]'"
+
+
+def _is_tensorboard(backend):
+    return 'TensorboardVisBackend' in str(backend.get('type', ''))
+
+
+def add_tensorboard(cfg):
+    """Log to TensorBoard too: add mmengine's ``TensorboardVisBackend``
+    to ``cfg.visualizer`` (its event files go to
+    ``<work_dir>/<timestamp>/vis_data``, beside ``scalars.json``)."""
+    visualizer = cfg.get('visualizer') or dict(type='Visualizer')
+    backends = list(visualizer.get('vis_backends') or
+                    [dict(type='LocalVisBackend')])
+    if not any(_is_tensorboard(b) for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    visualizer['vis_backends'] = backends
+    cfg.visualizer = visualizer
+    check_vis_backends(cfg)
+
+
+def check_vis_backends(cfg):
+    """Raise ``ImportError`` with the install command if the config logs
+    to TensorBoard and the tensorboard package is missing."""
+    backends = (cfg.get('visualizer') or {}).get('vis_backends') or []
+    if not any(_is_tensorboard(b) for b in backends):
+        return
+    try:
+        import torch.utils.tensorboard  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            'visualizer.vis_backends has TensorboardVisBackend, which needs '
+            f'the tensorboard package: {TENSORBOARD_INSTALL}') from None
 
 
 def disable_pretrained(cfg):

@@ -25,6 +25,8 @@ import numpy as np
 
 from deblurkit.models.layers.temporal_norm import (TemporalNormStats,
                                                    temporal_norm_stats)
+from deblurkit.visualization.annotate import (SIDE_BY_SIDE_LABELS,
+                                              labelled_pair)
 
 from .reader import VideoInputError
 from .writer import VideoOutputError
@@ -123,10 +125,14 @@ def _next_batch(frames, stop, batch_size):
     return False, batch
 
 
-def join_side_by_side(left, right, rotation=0):
+def join_side_by_side(left, right, rotation=0,
+                      labels=SIDE_BY_SIDE_LABELS):
     """``left | right`` as the viewer sees them: stacked vertically in the
-    stored frame when the display rotates it by 90 or 270 degrees."""
-    return np.concatenate([left, right], axis=0 if rotation % 180 else 1)
+    stored frame when the display rotates it by 90 or 270 degrees
+    (counter-clockwise), each half labelled upright in its top-left
+    corner (``labels=None``: no labels)."""
+    return labelled_pair(left, right, labels, axis=0 if rotation % 180 else 1,
+                         turns=(rotation // 90) % 4)
 
 
 def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,

@@ -162,3 +162,8 @@ def test_dist_test_two_processes_equal_one(tmp_path, tiny_gopro,
     for key, scores in one['per_image'].items():
         for name, value in scores.items():
             assert abs(two['per_image'][key][name] - value) < 1e-4
+    # The blurred inputs' scores are gathered from both ranks too (and do
+    # not depend on the model: equal exactly).
+    assert two['input_metrics'] == one['input_metrics']
+    assert two['input_per_image'] == one['input_per_image']
+    assert len(one['input_per_image']) == 2

@@ -153,7 +153,14 @@ def test_user_discriminator_and_loss_train(custom_path):
                  torch.relu(1 + d0(fake)).mean())
     assert logs['loss_d'] == pytest.approx(
         cfg.model.adv_lambda * float(hinge), rel=1e-4)
-    assert set(logs) == {'loss_d', 'loss_g_adv', 'loss_content', 'loss_g'}
+    assert logs['loss_d_unweighted'] == pytest.approx(float(hinge),
+                                                      rel=1e-4)
+    assert set(logs) == {
+        'loss_d', 'loss_d_unweighted', 'loss_g_adv', 'loss_g_adv_weighted',
+        'loss_content', 'loss_g'
+    }
+    assert logs['loss_g_adv_weighted'] == pytest.approx(
+        cfg.model.adv_lambda * logs['loss_g_adv'], rel=1e-5)
     assert logs['loss_g'] == pytest.approx(
         logs['loss_content'] + cfg.model.adv_lambda * logs['loss_g_adv'],
         rel=1e-5)

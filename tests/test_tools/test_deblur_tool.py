@@ -131,8 +131,16 @@ def test_side_by_side(checkpoint, tmp_path):
     assert run([tmp_path / 'a.png'], tmp_path / 'out', path,
                '--side-by-side') == 0
     out = cv2.imread(str(tmp_path / 'out' / 'a.png'), cv2.IMREAD_UNCHANGED)
-    np.testing.assert_array_equal(out[:, :56], img)
-    np.testing.assert_array_equal(out[:, 56:], deblur_image(model, img))
+    # Each half carries its label in the top-left corner; below it the
+    # pixels are the input and the output.
+    np.testing.assert_array_equal(out[20:, :56], img[20:])
+    deblurred = deblur_image(model, img)
+    np.testing.assert_array_equal(out[20:, 56:], deblurred[20:])
+    for half, under in ((out[:, :56], img), (out[:, 56:], deblurred)):
+        label = half[:14, :30]
+        assert (label[..., :3] >= 190).all(axis=-1).sum() >= 10  # text
+        assert (label[..., 3] == 255).all()  # opaque box
+        assert not np.array_equal(label, under[:14, :30])
 
 
 def test_video(checkpoint, tmp_path):

@@ -28,10 +28,12 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
                (metrics['deblurred']['PSNR'] -
                 metrics['blurred']['PSNR'])) < 1e-9
     grid = cv2.imread(str(work_dir / 'demo_grid.png'))
-    # header + 2 rows of 64, three 64-wide columns
-    assert grid.shape == (28 + 2 * 64, 3 * 64, 3)
+    # header + 2 rows of six square tiles (3 pictures, 3 zoomed crops)
+    t, g = demo.TILE, demo.GAP
+    assert grid.shape == (demo.HEADER + 2 * t + g, 6 * t + 5 * g, 3)
     curves = cv2.imread(str(work_dir / 'training_curves.png'))
-    assert curves is not None and curves.shape[1] > 500
+    # 6 losses + PSNR + SSIM: two rows of four axes.
+    assert curves is not None and curves.shape[:2] == (620, 1680)
     assert osp.isfile(work_dir / 'deblurganv2_mobilenet_demo.pth')
     out = capsys.readouterr().out
     assert 'blurred input' in out and 'gain' in out
@@ -43,3 +45,35 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
     assert before == after
     assert 'using the synthetic data' in capsys.readouterr().out
     assert np.isfinite(metrics['deblurred']['PSNR'])
+
+
+def test_grid_row_has_psnr_labels_and_zoomed_crops():
+    from deblurkit.visualization import detail_box
+    rng = np.random.default_rng(0)
+    sharp = np.full((40, 40, 3), 120, np.uint8)
+    sharp[24:36, 4:16] = rng.integers(0, 255, (12, 12, 3))  # the detail
+    blurred = cv2.GaussianBlur(sharp, (5, 5), 2)
+    pred = (blurred // 2 + sharp // 2).astype(np.uint8)
+    row = demo.grid_row(blurred, pred, sharp, 20.5, 23.25)
+    t, g = demo.TILE, demo.GAP
+    assert row.shape == (t, 6 * t + 5 * g, 3)
+    tiles = [row[:, i * (t + g):i * (t + g) + t] for i in range(6)]
+    # The zoomed crops: the detailed window of each picture, enlarged.
+    size = round(40 * demo.ZOOM_FRACTION)
+    x, y = detail_box(cv2.cvtColor(sharp, cv2.COLOR_RGB2GRAY), size)
+    assert 0 <= x <= 8 and 20 <= y <= 28  # on the detail
+    for tile, img in zip(tiles[3:], (blurred, pred, sharp)):
+        np.testing.assert_array_equal(
+            tile, cv2.resize(img[y:y + size, x:x + size], (t, t),
+                             interpolation=cv2.INTER_NEAREST))
+    # The crop is marked on the pictures, in BOX_COLOUR.
+    scale = t // 40
+    top_edge = tiles[2][y * scale, x * scale + 5:(x + size) * scale - 5]
+    assert (top_edge == demo.BOX_COLOUR).all()
+    # PSNR written on the blurred and deblurred pictures only.
+    plain = demo.enlarge(sharp, t)
+    assert not np.array_equal(tiles[0][:30, :150],
+                              demo.enlarge(blurred, t)[:30, :150])
+    assert not np.array_equal(tiles[1][:30, :200],
+                              demo.enlarge(pred, t)[:30, :200])
+    np.testing.assert_array_equal(tiles[2][:30, :150], plain[:30, :150])

@@ -57,6 +57,16 @@ class DeblurGANv2(BaseModel):
     checkpoint with non-finite weights is written; the last checkpoint
     remains a good one to ``--resume`` from.
 
+    Logged values (:meth:`train_step`, each the value of the iteration):
+    ``loss_d`` the discriminator's loss as it is minimised, ``adv_lambda``
+    times the adversarial loss of D (``loss_d_unweighted``);
+    ``loss_g_adv`` the generator's adversarial loss, unweighted, and
+    ``loss_g_adv_weighted`` the same times ``adv_lambda``, its share of
+    ``loss_g``; ``loss_content`` the content loss (already weighted by its
+    own ``loss_weight``); ``loss_g = loss_content + loss_g_adv_weighted``,
+    the generator's loss as it is minimised. Without a discriminator only
+    ``loss_content`` and ``loss_g`` (then equal).
+
     Args:
         generator (dict): Any generator registered in ``MODELS``
             (``FPNGenerator`` for the paper's).
@@ -184,8 +194,9 @@ class DeblurGANv2(BaseModel):
         if self.discriminator is not None:
             optim_d = optim_wrapper['discriminator']
             with optim_d.optim_context(self.discriminator):
-                loss_d = self.adv_lambda * self.adv_loss.loss_d(
+                loss_d_unweighted = self.adv_loss.loss_d(
                     self.discriminator, sharp, fake.detach())
+                loss_d = self.adv_lambda * loss_d_unweighted
             self._check_finite('loss_d', loss_d)
             optim_d.backward(optim_d.scale_loss(loss_d))
             if optim_d.should_update():
@@ -194,6 +205,7 @@ class DeblurGANv2(BaseModel):
                 optim_d.step()
                 optim_d.zero_grad()
             log_vars['loss_d'] = loss_d.detach()
+            log_vars['loss_d_unweighted'] = loss_d_unweighted.detach()
 
         with optim_g.optim_context(self.generator):
             loss_content = self.content_loss(fake, sharp)
@@ -203,8 +215,10 @@ class DeblurGANv2(BaseModel):
                 loss_adv = self.adv_loss.loss_g(self._discriminate_frozen,
                                                 sharp, fake)
                 self._check_finite('loss_g_adv', loss_adv)
-                loss_g = loss_g + self.adv_lambda * loss_adv
+                loss_adv_weighted = self.adv_lambda * loss_adv
+                loss_g = loss_g + loss_adv_weighted
                 log_vars['loss_g_adv'] = loss_adv.detach()
+                log_vars['loss_g_adv_weighted'] = loss_adv_weighted.detach()
         log_vars['loss_content'] = loss_content.detach()
         log_vars['loss_g'] = loss_g.detach()
         self._update_generator(optim_g, loss_g)

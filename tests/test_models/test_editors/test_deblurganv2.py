@@ -67,9 +67,17 @@ def test_train_step_updates_both_players_and_logs():
     wrappers = optim_wrappers(model)
     g0, d0 = params(model.generator), params(model.discriminator)
     log = model.train_step(batch(), wrappers)
-    assert set(log) == {'loss_d', 'loss_g_adv', 'loss_content', 'loss_g'}
+    assert set(log) == {
+        'loss_d', 'loss_d_unweighted', 'loss_g_adv', 'loss_g_adv_weighted',
+        'loss_content', 'loss_g'
+    }
     assert log['loss_g'] == pytest.approx(
         log['loss_content'] + 0.5 * log['loss_g_adv'], rel=1e-5)
+    # adv_lambda = 0.5: the weighted terms are half the unweighted ones.
+    assert log['loss_g_adv_weighted'] == pytest.approx(
+        0.5 * log['loss_g_adv'], rel=1e-6)
+    assert log['loss_d'] == pytest.approx(
+        0.5 * log['loss_d_unweighted'], rel=1e-6)
     assert changed(g0, model.generator) == set(g0)
     # A relativistic loss is blind to a shift of all predictions, so the
     # last bias gets no gradient in exact arithmetic (in floating point a
