@@ -135,7 +135,7 @@ def main(argv=None):
             check_checkpoint_file(cfg.load_from)  # before building anything
         if args.cpu_allocator == 'tuned':
             # Process-wide, so chosen here, visibly, and not by the library.
-            from deblurkit.models.generators.fast import tune_cpu_allocator
+            from deblurkit.runtime import tune_cpu_allocator
             tune_cpu_allocator(force=True)
         prepare_distributed(cfg)
         with user_errors(f'config {args.config}'):

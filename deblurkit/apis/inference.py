@@ -13,9 +13,9 @@ One implementation serves the Python API and ``tools/deblur.py``:
 Every call of the network goes through :func:`_run_generator`: the model's
 ``data_preprocessor`` maps [0, 1] to [-1, 1] and pads to a multiple of its
 ``pad_size`` (32, or a multiple of the generator's ``pad_multiple``), the
-generator runs, and each output is cropped back to its image's size. Any
-generator that keeps the contract of
-:mod:`deblurkit.models.generators.contract` works.
+generator runs, and the preprocessor's ``destruct`` crops each output back
+to its image's size and maps it to [0, 1]. Any generator that keeps the
+contract of :mod:`deblurkit.models.generators.contract` works.
 """
 import math
 import os
@@ -31,7 +31,8 @@ from deblurkit.fileio.image import (IMG_EXTENSIONS, img2tensor,
                                     read_image_file, tensor2img,
                                     write_image_file)
 from deblurkit.models.generators.contract import (SizeAdapter,
-                                                 check_generator_output)
+                                                 check_generator_output,
+                                                 pad_multiple_of)
 from deblurkit.models.generators.fast import fast_generator_for
 from deblurkit.structures import DeblurDataSample
 from deblurkit.visualization.annotate import (SIDE_BY_SIDE_LABELS,
@@ -63,8 +64,8 @@ def _run_generator(model, images, fp16=False):
 
     A generator the fast path was written for runs through it
     (:func:`fast_generator_for`: same outputs, fused layers, channels-last)
-    unless the environment variable ``DEBLURKIT_FAST_INFERENCE`` is ``0``;
-    any other generator runs as it is (:func:`_plain_call`). The first
+    unless it is switched off (:mod:`deblurkit.runtime`,
+    ``DEBLURKIT_FAST_INFERENCE=0``); any other generator runs as it is (:func:`_plain_call`). The first
     batch's output is checked against the generator contract
     (:func:`check_generator_output`).
 
@@ -79,7 +80,8 @@ def _run_generator(model, images, fp16=False):
 
     Returns:
         list[Tensor]: ``(3, H, W)`` RGB float32 in [0, 1] on the model's
-        device, each cropped to its input's size.
+        device, each cropped to its input's size (the preprocessor's
+        ``destruct``).
     """
     batch = dict(
         inputs=list(images),
@@ -93,11 +95,8 @@ def _run_generator(model, images, fp16=False):
         else:
             output = generator(data['inputs'])
         check_generator_output(model.generator, data['inputs'], output)
-    results = []
-    for pred, sample in zip(output, data['data_samples']):
-        h, w = sample.img_shape
-        results.append(((pred[:, :h, :w].float() + 1) / 2).clamp_(0, 1))
-    return results
+    return model.data_preprocessor.destruct(output.float(),
+                                            data['data_samples'])
 
 
 def _plain_call(generator, inputs, fp16=False):
@@ -131,12 +130,14 @@ def _check_fp16(model, fp16):
 
 def _check_size(model, height, width):
     # Per-image statistics of a 1x1 map are undefined: torch refuses them.
-    if max(height, width) <= 32 and getattr(
+    stride = pad_multiple_of(model.generator)  # 32: the total stride
+    if max(height, width) <= stride and getattr(
             model.generator, 'norm_stats', None) == 'per_image':
         raise ValueError(
             f'a {height}x{width} image is too small: the generator needs at '
-            'least 33 pixels in height or width (its 1/32-scale feature map '
-            'must have more than one pixel); upscale or pad it.')
+            f'least {stride + 1} pixels in height or width (its 1/{stride}-'
+            'scale feature map must have more than one pixel); upscale or '
+            'pad it.')
 
 
 def _check_array(img):

@@ -1,4 +1,5 @@
-from .checkpoint import (SAFE_GLOBALS, SCHEME, AtomicLocalBackend,
+from .checkpoint import (ATOMIC_BACKEND, SAFE_GLOBALS, SCHEME,
+                         AtomicLocalBackend,
                          CheckpointFileError, UnsafeCheckpointError,
                          atomic_write, check_checkpoint_file, safe_torch_load)
 from .checkpoint_reader import (NonFiniteCheckpointError, checkpoint_errors,
@@ -14,7 +15,8 @@ from .optimizers import (CPUBF16OptimWrapper, MultiOptimWrapperConstructor,
 from .runner import DeblurRunner, build_runner
 
 __all__ = [
-    'SAFE_GLOBALS', 'SCHEME', 'AtomicLocalBackend', 'CheckpointFileError',
+    'ATOMIC_BACKEND', 'SAFE_GLOBALS', 'SCHEME', 'AtomicLocalBackend',
+    'CheckpointFileError',
     'UnsafeCheckpointError', 'atomic_write', 'check_checkpoint_file',
     'safe_torch_load', 'NonFiniteCheckpointError', 'checkpoint_errors',
     'find_resume_checkpoint', 'load_discriminator_weights',

@@ -14,15 +14,18 @@ runs.
 
 Saving: mmengine writes a checkpoint straight to its final name, so a run
 killed mid-save leaves a truncated file that looks like a checkpoint. The
-local file backend registered here writes through
+file backend registered here as :data:`ATOMIC_BACKEND` writes through
 :func:`deblurkit.fileio.atomic_write` (a temporary name in the same folder,
 the umask's permissions, then a rename), so a checkpoint is either whole or
-absent.
+absent; :class:`~deblurkit.engine.hooks.DeblurCheckpointHook` saves through
+it (``backend_args=dict(backend='deblurkit_atomic')``).
 
-Importing :mod:`deblurkit` installs the saving backend and registers
+Importing :mod:`deblurkit` adds that backend and registers
 :func:`safe_torch_load` with mmengine's ``CheckpointLoader`` under deblurkit's
-own scheme ``deblurkit://`` (``load_checkpoint(model, 'deblurkit://x.pth')``);
-mmengine's default loaders are left as they are. deblurkit's own tools read
+own scheme ``deblurkit://`` (``load_checkpoint(model, 'deblurkit://x.pth')``),
+both under names of their own: mmengine's default loaders and its ``local``
+file backend are left as they are, for every other library in the
+process. deblurkit's own tools read
 checkpoints through :mod:`deblurkit.engine.checkpoint_reader`.
 """
 import os
@@ -172,4 +175,7 @@ class AtomicLocalBackend(LocalBackend):
         atomic_write(str(filepath), obj, 'w', encoding)
 
 
-register_backend('local', AtomicLocalBackend, force=True, prefixes='')
+#: The name of :class:`AtomicLocalBackend` in mmengine's backend registry.
+ATOMIC_BACKEND = 'deblurkit_atomic'
+# force: the name is ours, and a re-imported module registers it again.
+register_backend(ATOMIC_BACKEND, AtomicLocalBackend, force=True)

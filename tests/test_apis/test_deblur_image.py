@@ -6,6 +6,8 @@ import torch
 
 from deblurkit.apis import deblur_image, deblur_images
 from deblurkit.apis.inference import _run_generator
+from deblurkit.runtime import fast_inference
+from deblurkit.structures import DeblurDataSample
 from tiny_deblur_model import tiny_model  # noqa: F401  (fixture)
 
 
@@ -27,30 +29,30 @@ def reference(model, bgr):
     return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
 
 
-def assert_matches_reference(model, img, out, monkeypatch):
+def assert_matches_reference(model, img, out):
     """The fast path rounds like the plain generator but for a few pixels
     sitting on a rounding boundary; with it switched off the match is
     exact."""
     expected = reference(model, img)
     diff = np.abs(out.astype(int) - expected.astype(int))
     assert diff.max() <= 1 and (diff > 0).mean() < 0.01
-    monkeypatch.setenv('DEBLURKIT_FAST_INFERENCE', '0')
-    np.testing.assert_array_equal(deblur_image(model, img), expected)
+    with fast_inference(False):
+        np.testing.assert_array_equal(deblur_image(model, img), expected)
 
 
-def test_bgr_uint8_matches_the_network_by_hand(tiny_model, monkeypatch):
+def test_bgr_uint8_matches_the_network_by_hand(tiny_model):
     img = rand((40, 56, 3))
     out = deblur_image(tiny_model, img)
     assert out.shape == img.shape and out.dtype == np.uint8
-    assert_matches_reference(tiny_model, img, out, monkeypatch)
+    assert_matches_reference(tiny_model, img, out)
     assert not np.array_equal(out, img)  # the network did something
 
 
-def test_odd_size(tiny_model, monkeypatch):
+def test_odd_size(tiny_model):
     img = rand((33, 51, 3))
     out = deblur_image(tiny_model, img)
     assert out.shape == (33, 51, 3)
-    assert_matches_reference(tiny_model, img, out, monkeypatch)
+    assert_matches_reference(tiny_model, img, out)
 
 
 @pytest.mark.parametrize('shape', [(40, 56), (40, 56, 1)])
@@ -136,3 +138,17 @@ def test_bad_options_are_refused(tiny_model):
         deblur_image(tiny_model, img, tile=64, tile_overlap=64)
     with pytest.raises(ValueError, match='CUDA'):
         deblur_image(tiny_model, img, fp16=True)
+
+
+def test_the_model_and_the_api_share_one_round_trip(tiny_model):
+    # tools/test.py (the model's test_step) and deblurkit.apis pad, crop
+    # and map back through the same preprocessor: the same bits.
+    img = torch.rand(3, 45, 70, generator=torch.Generator().manual_seed(3))
+    with fast_inference(False):
+        api = _run_generator(tiny_model, [img])[0]
+    with torch.no_grad():
+        sample = tiny_model.test_step(
+            dict(inputs=[img], data_samples=[DeblurDataSample()]))[0]
+    assert sample.pred_img.shape == (3, 45, 70)
+    assert torch.equal(sample.pred_img, api)
+    torch.testing.assert_close(sample.input_img, img, atol=1e-6, rtol=0)

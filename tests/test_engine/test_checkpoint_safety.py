@@ -9,8 +9,8 @@ from mmengine.fileio import get_file_backend
 from mmengine.logging.history_buffer import HistoryBuffer
 
 from deblurkit.engine import (SCHEME, AtomicLocalBackend,
-                              UnsafeCheckpointError, atomic_write,
-                              safe_torch_load)
+                              DeblurCheckpointHook, UnsafeCheckpointError,
+                              atomic_write, safe_torch_load)
 from deblurkit.engine.hooks.safe_checkpoint_hook import (SafeCheckpointHook,
                                                          from_plain, to_plain)
 
@@ -122,7 +122,15 @@ def test_atomic_write_replaces_whole_file(tmp_path):
 def test_mmengine_saves_checkpoints_atomically(tmp_path, monkeypatch):
     """A save killed mid-write leaves no file that looks like a checkpoint."""
     from mmengine.runner.checkpoint import save_checkpoint
-    assert isinstance(get_file_backend(str(tmp_path)), AtomicLocalBackend)
+    # mmengine's own local backend stays as it is for other libraries;
+    # deblurkit's checkpoint hook saves through the atomic one.
+    assert not isinstance(get_file_backend(str(tmp_path)),
+                          AtomicLocalBackend)
+    hook = DeblurCheckpointHook(interval=1)
+    backend_args = hook.backend_args
+    assert isinstance(get_file_backend(str(tmp_path),
+                                       backend_args=backend_args),
+                      AtomicLocalBackend)
     target = tmp_path / 'iter_10.pth'
 
     real_fsync = os.fsync
@@ -133,10 +141,12 @@ def test_mmengine_saves_checkpoints_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, 'fsync', die)
     with pytest.raises(SystemExit):
-        save_checkpoint({'state_dict': {'w': torch.ones(1000)}}, str(target))
+        save_checkpoint({'state_dict': {'w': torch.ones(1000)}}, str(target),
+                        backend_args=backend_args)
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
-    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, str(target))
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, str(target),
+                    backend_args=backend_args)
     assert torch.equal(safe_torch_load(str(target))['state_dict']['w'],
                        torch.ones(3))
 

@@ -10,11 +10,15 @@ import torch
 from deblurkit.apis import init_model
 from deblurkit.apis.init_model import build_generator
 from deblurkit.fileio import atomic_write
+from deblurkit.runtime import tune_cpu_allocator
 
 
 def load_model(config, checkpoint=None, seed=0):
     """``init_model(config, checkpoint)``; without a checkpoint, the
-    config's generator with weights seeded by ``seed``."""
+    config's generator with weights seeded by ``seed``. The CPU allocator
+    is tuned first, as ``tools/deblur.py`` runs (unless
+    ``DEBLURKIT_TUNE_MALLOC=0``; see :mod:`deblurkit.runtime`)."""
+    tune_cpu_allocator()
     if checkpoint:
         return init_model(config, checkpoint)
     torch.manual_seed(seed)

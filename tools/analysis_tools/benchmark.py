@@ -63,9 +63,10 @@ from deblurkit.apis.init_model import build_generator, init_model  # noqa
 from deblurkit.engine import atomic_write  # noqa: E402
 from deblurkit.models.generators.contract import (SizeAdapter,  # noqa
                                                  pad_multiple_of)
+from deblurkit.models.data_preprocessors import padded_size  # noqa
 from deblurkit.models.generators.fast import (has_fast_path,  # noqa
-                                              optimize_generator,
-                                              tune_cpu_allocator)
+                                              optimize_generator)
+from deblurkit.runtime import tune_cpu_allocator  # noqa: E402
 from tools.analysis_tools.get_flops import generator_complexity  # noqa
 from tools.analysis_tools.subprocess_worker import SubprocessWorker  # noqa
 
@@ -327,9 +328,11 @@ def parse_args(argv=None):
         '--allocator',
         choices=('auto', 'default', 'tuned'),
         default='auto',
-        help="this process's CPU allocator: 'tuned' keeps freed memory "
-        "mapped (as deblurkit.apis does for the fast path); 'auto' = "
-        "tuned for --impl fast on the CPU, default otherwise")
+        help="this process's CPU allocator, set before anything is built: "
+        "'tuned' keeps freed memory mapped (deblurkit.runtime."
+        "tune_cpu_allocator, as tools/deblur.py does on the CPU); 'auto' = "
+        'tuned for --impl fast on the CPU unless DEBLURKIT_TUNE_MALLOC=0, '
+        'default otherwise')
     parser.add_argument(
         '--reference-allocator',
         choices=('default', 'tuned'),
@@ -511,7 +514,7 @@ def _results(args, device, allocator, norm_stats, times, first_call, peak,
         config=args.config,
         weights=args.checkpoint or 'random',
         shape=[h, w],
-        padded_shape=[h + -h % multiple, w + -w % multiple],
+        padded_shape=list(padded_size((h, w), multiple)),
         batch_size=args.batch_size,
         device=str(device),
         device_name=torch.cuda.get_device_name(device)

@@ -248,7 +248,7 @@ def run_benchmark(args):
         torch.set_num_threads(args.threads)
     allocator = 'default'
     if args.cpu_allocator == 'tuned':
-        from deblurkit.models.generators.fast import tune_cpu_allocator
+        from deblurkit.runtime import tune_cpu_allocator
         allocator = 'tuned' if tune_cpu_allocator(force=True) else \
             'default (tuning unavailable)'
     cfg = load_config(args)

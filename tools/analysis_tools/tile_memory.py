@@ -5,11 +5,13 @@
         --tile 512 --tile-overlap 32
 
 Part 1 runs ``deblur_image`` on one ``H x W`` uint8 image, once whole and
-once with ``--tile``, each in a fresh process, and reports that process's
-peak resident set size (``getrusage().ru_maxrss``: everything the process
-held at its peak: Python, torch, the model, the image and the activations)
-next to its RSS just before the call (model and image loaded), and the
-time taken.
+once with ``--tile``, each in a fresh process
+(:class:`~tools.analysis_tools.subprocess_worker.SubprocessWorker`, with
+the CPU allocator tuned as ``tools/deblur.py`` tunes it unless
+``DEBLURKIT_TUNE_MALLOC=0``), and reports that process's peak resident set
+size (``getrusage().ru_maxrss``: everything the process held at its peak:
+Python, torch, the model, the image and the activations) next to its RSS
+just before the call (model and image loaded), and the time taken.
 
 Part 2 deblurs a synthetic blurred image (dead leaves + camera shake,
 ``--compare-size``) whole and tiled, in the config's norm mode and with
@@ -22,17 +24,24 @@ The generator is the one of ``--config`` (default: the released FPN
 MobileNet) with random weights unless ``--checkpoint`` is given.
 """
 import argparse
-import json
+import os.path as osp
 import resource
-import subprocess
 import sys
 import time
 
 import numpy as np
 import torch
-from mmengine.config import Config
 
-from deblurkit.apis import deblur_image, init_model
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)  # for tools.analysis_tools.subprocess_worker
+
+from mmengine.config import Config  # noqa: E402
+
+from deblurkit.apis import deblur_image, init_model  # noqa: E402
+from deblurkit.runtime import tune_cpu_allocator  # noqa: E402
+from tools.analysis_tools.subprocess_worker import (  # noqa: E402
+    SubprocessWorker, WorkerError)
 
 DEFAULT_CONFIG = 'configs/_base_/models/deblurganv2_fpn_mobilenet.py'
 
@@ -57,31 +66,46 @@ def current_rss_mb():
     return pages * resource.getpagesize() / 2**20
 
 
-def child(args):
-    """Measure one run in this process; prints a JSON line."""
-    model = build_model(args.config, args.checkpoint)
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 256, (args.height, args.width, 3), dtype=np.uint8)
-    before = current_rss_mb()
-    start = time.perf_counter()
-    tile = args.tile if args.child == 'tiled' else None
-    deblur_image(model, img, tile=tile, tile_overlap=args.tile_overlap)
-    seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(dict(mode=args.child, before_mb=before, peak_mb=peak,
-                          seconds=seconds)))
+class MemoryRun:
+    """One ``deblur_image`` call (whole, or tiled with ``tile``), measured in
+    a process of its own (built there by :class:`SubprocessWorker`).
+
+    Args:
+        spec (dict): ``config``, ``checkpoint``, ``height``, ``width``,
+            ``tile`` (None: whole) and ``tile_overlap``.
+    """
+
+    def __init__(self, spec):
+        tune_cpu_allocator()  # as tools/deblur.py runs on the CPU
+        self.spec = spec
+        self.model = build_model(spec['config'], spec['checkpoint'])
+        rng = np.random.default_rng(0)
+        self.img = rng.integers(0, 256, (spec['height'], spec['width'], 3),
+                                dtype=np.uint8)
+
+    def run(self):
+        """``before_mb``, ``peak_mb`` and ``seconds`` of the call."""
+        before = current_rss_mb()
+        start = time.perf_counter()
+        deblur_image(self.model, self.img, tile=self.spec['tile'],
+                     tile_overlap=self.spec['tile_overlap'])
+        seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return dict(before_mb=before, peak_mb=peak, seconds=seconds)
 
 
 def measure(args, mode):
-    cmd = [
-        sys.executable, __file__, '--child', mode, '--config', args.config,
-        '--height', str(args.height), '--width', str(args.width), '--tile',
-        str(args.tile), '--tile-overlap', str(args.tile_overlap)
-    ] + (['--checkpoint', args.checkpoint] if args.checkpoint else [])
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        return dict(mode=mode, error=result.stderr.strip().splitlines()[-1:])
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """The row of one run (``mode``: ``'whole'`` or ``'tiled'``), or
+    ``dict(mode=mode, error=...)`` if its process failed."""
+    spec = dict(config=args.config, checkpoint=args.checkpoint,
+                height=args.height, width=args.width,
+                tile=args.tile if mode == 'tiled' else None,
+                tile_overlap=args.tile_overlap)
+    try:
+        with SubprocessWorker(MemoryRun, spec) as worker:
+            return dict(mode=mode, **worker.call('run'))
+    except WorkerError as err:
+        return dict(mode=mode, error=str(err).strip().splitlines()[-1:])
 
 
 def compare(args):
@@ -121,16 +145,11 @@ def parse_args(argv=None):
                         help='measure the tiled run only')
     parser.add_argument('--compare-only', action='store_true',
                         help='skip the memory runs (part 1)')
-    parser.add_argument('--child', choices=('whole', 'tiled'),
-                        help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.child:
-        child(args)
-        return 0
     if not args.compare_only:
         measure_memory(args)
     compare_outputs(args)

@@ -90,7 +90,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         src = osp.join(folder, 'clip.mp4')
         images = make_clip(src, args.frames, args.size)
-        deblur_images(model, images[:1])  # warm-up: fast path, allocator
+        deblur_images(model, images[:1])  # warm-up: the fast path is built
         tick = time.perf_counter()
         for first in range(0, len(images), args.batch_size):
             deblur_images(model, images[first:first + args.batch_size],

@@ -8,7 +8,7 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from deblurkit.registry import HOOKS
-from ..checkpoint import atomic_write
+from ..checkpoint import ATOMIC_BACKEND, atomic_write
 
 # Temporary files of atomic_write (``.<name>.<random>.tmp``) for the files
 # this hook writes: what a save killed before its rename leaves behind.
@@ -69,8 +69,19 @@ class DeblurCheckpointHook(CheckpointHook):
 
     At the start of training (main process) the temporary files of saves
     killed before their rename are removed from the checkpoint folder and
-    the work dir. Options are mmengine's.
+    the work dir. Options are mmengine's; without ``backend_args`` (or
+    ``file_client_args``) a local ``out_dir`` is written through
+    :data:`~deblurkit.engine.checkpoint.ATOMIC_BACKEND`.
     """
+
+    def __init__(self, *args, out_dir=None, file_client_args=None,
+                 backend_args=None, **kwargs):
+        if (backend_args is None and file_client_args is None
+                and '://' not in str(out_dir or '')):
+            backend_args = dict(backend=ATOMIC_BACKEND)
+        super().__init__(*args, out_dir=out_dir,
+                         file_client_args=file_client_args,
+                         backend_args=backend_args, **kwargs)
 
     def before_train(self, runner):
         super().before_train(runner)

@@ -249,8 +249,9 @@ class DeblurGANv2(BaseModel):
     def forward(self, inputs, data_samples=None, mode='tensor', gt=None):
         """``mode``: ``'tensor'`` (the generator's output in [-1, 1]),
         ``'predict'`` (data samples with ``pred_img`` and ``input_img`` in
-        [0, 1], cropped back to each image's size) or ``'loss'`` (the
-        content loss against ``gt``)."""
+        [0, 1], cropped back to each image's size by the data
+        preprocessor's ``destruct``) or ``'loss'`` (the content loss against
+        ``gt``)."""
         output = self.generator(inputs)
         check_generator_output(self.generator, inputs, output)
         if mode == 'tensor':
@@ -263,12 +264,12 @@ class DeblurGANv2(BaseModel):
             return self._pack_predictions(inputs, output, data_samples)
         raise ValueError(f'unknown mode {mode!r}; use tensor, predict or loss')
 
-    @staticmethod
-    def _pack_predictions(inputs, output, data_samples):
+    def _pack_predictions(self, inputs, output, data_samples):
         if data_samples is None:
             data_samples = [DeblurDataSample() for _ in range(len(output))]
-        for i, sample in enumerate(data_samples):
-            h, w = sample.metainfo.get('img_shape', output.shape[-2:])
-            sample.pred_img = ((output[i, :, :h, :w] + 1) / 2).clamp(0, 1)
-            sample.input_img = ((inputs[i, :, :h, :w] + 1) / 2).clamp(0, 1)
+        destruct = self.data_preprocessor.destruct
+        for sample, pred, img in zip(data_samples,
+                                     destruct(output, data_samples),
+                                     destruct(inputs, data_samples)):
+            sample.pred_img, sample.input_img = pred, img
         return data_samples

@@ -9,7 +9,8 @@ Any ``nn.Module`` works as ``model.generator`` if it
   multiple (bottom/right) and crop back: the data preprocessor
   (``pad_size`` is raised to a multiple of it), ``deblurkit.apis``, the
   ONNX exporter, ``benchmark.py`` and ``get_flops.py`` all go through
-  :func:`pad_to_multiple` / :class:`SizeAdapter`. A generator may pad
+  the data preprocessor module's ``pad_to_multiple`` (directly or in
+  :class:`SizeAdapter`). A generator may pad
   itself as well (``FPNGenerator`` does); it still declares its multiple
   so that callers never hard-code one.
 
@@ -29,9 +30,9 @@ import weakref
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-PAD_MODES = ('reflect', 'replicate', 'constant')
+from ..data_preprocessors.deblur_data_preprocessor import (PAD_MODES,
+                                                          pad_to_multiple)
 # Outputs may leave [-1, 1] by float rounding (e.g. under autocast) only.
 RANGE_TOLERANCE = 1e-3
 
@@ -75,19 +76,6 @@ def align_pad_size(preprocessor, generator):
                                                  generator)
 
 
-def pad_to_multiple(x, multiple, mode='reflect'):
-    """Pad ``x`` (``(..., H, W)``) on the bottom/right to multiples of
-    ``multiple``; reflection falls back to replication where the pad is not
-    smaller than the size (reflection needs that)."""
-    h, w = x.shape[-2:]
-    pad_h, pad_w = -h % multiple, -w % multiple
-    if not (pad_h or pad_w):
-        return x
-    if mode == 'reflect' and (pad_h >= h or pad_w >= w):
-        mode = 'replicate'
-    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
-
-
 class SizeAdapter(nn.Module):
     """``generator`` for any input size: pad to its ``pad_multiple``, run,
     crop back.
@@ -95,7 +83,7 @@ class SizeAdapter(nn.Module):
     Args:
         generator (nn.Module): Any generator (see the module docstring).
         always_pad (bool): Pad even by 0 pixels (an ONNX graph with no
-            shape-dependent branch; reflection only).
+            shape-dependent branch).
 
     Shapes: ``(N, 3, H, W)`` -> ``(N, 3, H, W)``.
     """
@@ -111,11 +99,8 @@ class SizeAdapter(nn.Module):
         h, w = x.shape[-2:]
         if self.multiple == 1:
             return self.generator(x)
-        if self.always_pad:
-            padded = F.pad(x, (0, (-w) % self.multiple, 0,
-                               (-h) % self.multiple), mode=self.mode)
-        else:
-            padded = pad_to_multiple(x, self.multiple, self.mode)
+        padded = pad_to_multiple(x, self.multiple, self.mode,
+                                 self.always_pad)
         return self.generator(padded)[..., :h, :w]
 
 

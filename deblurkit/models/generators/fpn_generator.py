@@ -3,13 +3,12 @@ import copy
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from deblurkit.registry import BACKBONES, HEADS, MODELS, NECKS
 from ..backbones.base import FEATURE_STRIDES
+from ..data_preprocessors.deblur_data_preprocessor import (PAD_MODES,
+                                                          pad_to_multiple)
 from .norm_stats import GeneratorNormStats
-
-PAD_MODES = ('reflect', 'replicate', 'constant', None)
 
 
 def build_part(registry, cfg, what):
@@ -83,9 +82,10 @@ class FPNGenerator(GeneratorNormStats, nn.Module):
                  global_residual=True):
         super().__init__()
         self.global_residual = global_residual
-        if pad_mode not in PAD_MODES:
+        if pad_mode not in (*PAD_MODES, None):
             raise ValueError(
-                f'pad_mode must be one of {PAD_MODES}, got {pad_mode!r}')
+                f'pad_mode must be one of {(*PAD_MODES, None)}, got '
+                f'{pad_mode!r}')
         self.pad_mode = pad_mode
         self.backbone = build_part(BACKBONES, backbone,
                                    'model.generator.backbone')
@@ -142,17 +142,12 @@ class FPNGenerator(GeneratorNormStats, nn.Module):
                 f'FPNGenerator expects an (N, C, H, W) tensor, got shape '
                 f'{tuple(x.shape)}')
         h, w = x.shape[-2:]
-        pad_h, pad_w = -h % 32, -w % 32
-        padded = x
-        if pad_h or pad_w:
-            if self.pad_mode is None:
-                raise ValueError(
-                    f'input size {h}x{w} is not a multiple of 32; pad it or '
-                    "build the generator with pad_mode='reflect'")
-            mode = self.pad_mode
-            if mode == 'reflect' and (pad_h >= h or pad_w >= w):
-                mode = 'replicate'  # reflection needs the pad < the size
-            padded = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        multiple = self.pad_multiple
+        if self.pad_mode is None and (h % multiple or w % multiple):
+            raise ValueError(
+                f'input size {h}x{w} is not a multiple of {multiple}; pad it '
+                "or build the generator with pad_mode='reflect'")
+        padded = pad_to_multiple(x, multiple, self.pad_mode)
         feats = self.backbone(padded)
         self._check_features(feats, padded.shape[-2:])
         residual = self.head(self.neck(feats))

@@ -8,8 +8,8 @@ from deblurkit.models.generators import (FPNGenerator,
                                          generator_state_from_checkpoint)
 from deblurkit.models.generators.fast import (UpsampledConv3x3,
                                               add_upsampled_,
-                                              optimize_generator,
-                                              tune_cpu_allocator)
+                                              optimize_generator)
+from deblurkit.runtime import fast_inference
 from deblurkit.models.generators.fast.layers import FastNorm, FusedConv
 
 MOBILENET = dict(backbone=dict(type='MobileNetV2'))
@@ -214,14 +214,6 @@ def test_add_upsampled_in_place():
         add_upsampled_(x, torch.randn(1, 4, 3, 6))
 
 
-def test_allocator_switch_is_respected(monkeypatch):
-    from deblurkit.models.generators.fast import allocator
-    monkeypatch.setitem(allocator._state, 'tuned', False)
-    monkeypatch.setenv(allocator.ENV_SWITCH, '0')
-    assert tune_cpu_allocator() is False
-    assert isinstance(tune_cpu_allocator(force=True), bool)
-
-
 def test_per_image_norm_is_precise_on_large_channels_last_maps():
     from deblurkit.models.generators.fast.layers import per_image_norm
     torch.manual_seed(0)
@@ -397,9 +389,8 @@ def test_fast_generator_for_caches_and_follows_the_weights(monkeypatch):
     generator.norm_stats = 'running'
     assert fast_generator_for(generator).norm_stats == 'running'
     # Train mode, or the switch off: the generator itself.
-    monkeypatch.setenv('DEBLURKIT_FAST_INFERENCE', '0')
-    assert fast_generator_for(generator) is generator
-    monkeypatch.delenv('DEBLURKIT_FAST_INFERENCE')
+    with fast_inference(False):
+        assert fast_generator_for(generator) is generator
     assert fast_generator_for(generator.train()) is generator
 
 

@@ -16,6 +16,7 @@ from deblurkit.models.generators.contract import (SizeAdapter,
 from deblurkit.models.generators.fast import (fast_generator_for,
                                               has_fast_path)
 from deblurkit.registry import MODELS
+from deblurkit.runtime import fast_inference
 from deblurkit.structures import DeblurDataSample
 
 TINY_FPN = dict(
@@ -165,8 +166,7 @@ def test_pad_multiple_must_be_a_positive_int():
         pad_multiple_of(generator)
 
 
-def test_fpn_subclass_with_its_own_forward_gets_its_own_output(
-        monkeypatch):
+def test_fpn_subclass_with_its_own_forward_gets_its_own_output():
     torch.manual_seed(0)
     plain = MODELS.build(TINY_FPN)
     negated = NegatedFPN(**{k: v for k, v in TINY_FPN.items()
@@ -175,8 +175,8 @@ def test_fpn_subclass_with_its_own_forward_gets_its_own_output(
     img = image()
     assert not has_fast_path(negated)
     out = deblur_image(model_with(negated), img)
-    monkeypatch.setenv('DEBLURKIT_FAST_INFERENCE', '0')
-    parent = deblur_image(model_with(plain), img).astype(int)
+    with fast_inference(False):
+        parent = deblur_image(model_with(plain), img).astype(int)
     # -y in [-1, 1] is 1 - p in [0, 1]: 255 - the parent's pixels, up to
     # rounding of the exact halves.
     assert np.abs(out.astype(int) - (255 - parent)).max() <= 1

@@ -1,5 +1,4 @@
 """TemporalNormStats: the one hook of the plain and the fast per-image norms."""
-import os
 import os.path as osp
 import sys
 
@@ -9,6 +8,7 @@ import torch
 from deblurkit.apis.inference import _run_generator
 from deblurkit.models.layers.temporal_norm import (TemporalNormStats,
                                                    temporal_norm_stats)
+from deblurkit.runtime import fast_inference
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'test_apis'))
@@ -29,13 +29,9 @@ def frames():
 
 
 def _run(model, frames, provider, resets, fast):
-    os.environ['DEBLURKIT_FAST_INFERENCE'] = '1' if fast else '0'
-    try:
-        with temporal_norm_stats(provider):
-            provider.begin_batch(resets)
-            return torch.stack(_run_generator(model, frames))
-    finally:
-        os.environ.pop('DEBLURKIT_FAST_INFERENCE')
+    with fast_inference(fast), temporal_norm_stats(provider):
+        provider.begin_batch(resets)
+        return torch.stack(_run_generator(model, frames))
 
 
 def test_the_ema_of_the_rows_in_order():
@@ -52,11 +48,8 @@ def test_the_ema_of_the_rows_in_order():
 
 @pytest.mark.parametrize('fast', [True, False])
 def test_momentum_one_is_the_plain_per_image_norm(model, frames, fast):
-    os.environ['DEBLURKIT_FAST_INFERENCE'] = '1' if fast else '0'
-    try:
+    with fast_inference(fast):
         plain = torch.stack(_run_generator(model, frames))
-    finally:
-        os.environ.pop('DEBLURKIT_FAST_INFERENCE')
     provider = TemporalNormStats(1.0)
     same = _run(model, frames, provider, [False] * 3, fast)
     torch.testing.assert_close(same, plain, atol=1e-4, rtol=0)

@@ -4,20 +4,16 @@
   inference-only module with the same outputs (:mod:`.generator`);
 - :func:`fast_generator_for` keeps one per generator for
   ``deblurkit.apis`` (:mod:`.cache`);
-- :func:`tune_cpu_allocator` keeps freed CPU memory mapped, which removes
-  the page-fault cost of large activations (:mod:`.allocator`);
 - :func:`export_onnx` writes the generator as ONNX with faithful per-image
   normalisation (:mod:`.onnx_export`).
 """
-from .allocator import allocator_tuned, tune_cpu_allocator
-from .cache import fast_generator_for, fast_inference_enabled
+from .cache import fast_generator_for
 from .generator import FastFPNGenerator, has_fast_path, optimize_generator
 from .onnx_export import ExportableGenerator, check_onnx, export_onnx
 from .upsampled_conv import UpsampledConv3x3, add_upsampled_
 
 __all__ = [
     'FastFPNGenerator', 'has_fast_path', 'optimize_generator', 'fast_generator_for',
-    'fast_inference_enabled', 'tune_cpu_allocator', 'allocator_tuned',
     'ExportableGenerator', 'export_onnx', 'check_onnx', 'UpsampledConv3x3',
     'add_upsampled_'
 ]

@@ -6,24 +6,15 @@ generator lives) and rebuilt only when the generator's weights, device,
 dtype or ``norm_stats`` change, so loading another checkpoint into the same
 model is picked up.
 """
-import os
 import weakref
 
 import torch
 
-from .allocator import tune_cpu_allocator
+from deblurkit.runtime import fast_inference_enabled
 from .generator import has_fast_path, optimize_generator
 
-ENV_SWITCH = 'DEBLURKIT_FAST_INFERENCE'
 # generator -> (key, fast module); entries go with their generator.
 _CACHE = weakref.WeakKeyDictionary()
-
-
-def fast_inference_enabled():
-    """False when the environment variable DEBLURKIT_FAST_INFERENCE is 0."""
-    return os.environ.get(ENV_SWITCH, '1').strip().lower() not in ('0',
-                                                                   'false',
-                                                                   'no')
 
 
 def _weights_key(generator):
@@ -38,9 +29,8 @@ def fast_generator_for(generator, dtype=None):
 
     Returns the cached fast module (:func:`optimize_generator`) for a
     generator the fast path was written for (:func:`has_fast_path`) in eval
-    mode, tuning the CPU allocator on the CPU (:func:`tune_cpu_allocator`).
-    Returns ``generator`` itself when the fast path is switched off
-    (``DEBLURKIT_FAST_INFERENCE=0``), when it is in train mode (its batch
+    mode. Returns ``generator`` itself when the fast path is switched off
+    (:mod:`deblurkit.runtime`), when it is in train mode (its batch
     statistics are not reproduced), or for any other generator.
 
     Args:
@@ -56,8 +46,6 @@ def fast_generator_for(generator, dtype=None):
         return generator
     param = next(generator.parameters(), None)
     device = param.device if param is not None else torch.device('cpu')
-    if device.type == 'cpu':
-        tune_cpu_allocator()
     key = (device, dtype, generator.norm_stats, generator.pad_mode,
            _weights_key(generator))
     cached = _CACHE.get(generator)

@@ -384,6 +384,7 @@ class FastFPNGenerator(nn.Module):
                              f' got {norm_stats!r}')
         self.norm_stats = norm_stats
         self.pad_mode = generator.pad_mode
+        self.pad_multiple = generator.pad_multiple
         self.global_residual = generator.global_residual
         memory_format = torch.channels_last if channels_last else \
             torch.contiguous_format

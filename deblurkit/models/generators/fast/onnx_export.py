@@ -25,6 +25,8 @@ import torch.nn.functional as F
 
 from deblurkit.fileio.atomic import atomic_output
 
+from ...data_preprocessors.deblur_data_preprocessor import (PAD_MODES,
+                                                           pad_to_multiple)
 from ...layers.norm import NORM_STATS_MODES, set_norm_stats
 from ..contract import SizeAdapter, pad_multiple_of
 from .generator import has_fast_path
@@ -99,12 +101,13 @@ class ExportableGenerator(nn.Module):
         if self.norm_stats not in NORM_STATS_MODES:
             raise ValueError(f'norm_stats must be one of {NORM_STATS_MODES},'
                              f' got {self.norm_stats!r}')
-        if generator.pad_mode not in ('reflect', 'replicate', 'constant'):
+        if generator.pad_mode not in PAD_MODES:
             raise ValueError(
                 f'cannot export pad_mode={generator.pad_mode!r}: the graph '
                 "pads inputs itself; build the generator with pad_mode="
                 "'reflect' (the default)")
         self.pad_mode = generator.pad_mode
+        self.pad_multiple = generator.pad_multiple
         self.global_residual = generator.global_residual
         for name in ('backbone', 'neck', 'head'):
             part = copy.deepcopy(getattr(generator, name)).eval()
@@ -116,7 +119,8 @@ class ExportableGenerator(nn.Module):
         h, w = x.shape[-2:]
         # Always pad (possibly by 0): the graph has no shape-dependent
         # branch, so one export serves every size.
-        padded = F.pad(x, (0, (-w) % 32, 0, (-h) % 32), mode=self.pad_mode)
+        padded = pad_to_multiple(x, self.pad_multiple, self.pad_mode,
+                                 always=True)
         residual = self.head(self.neck(self.backbone(padded)))
         if not self.global_residual:
             return torch.tanh(residual[..., :h, :w])
