@@ -57,6 +57,9 @@ if REPO not in sys.path:
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
+                           config_file, tool_main)
+
 from tools.analysis_tools.benchmark import (PeakMemory, _cpu_name,  # noqa
                                             _load, summarize)
 from tools.analysis_tools.subprocess_worker import SubprocessWorker  # noqa
@@ -399,8 +402,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None):
-    parser = _Parser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='training config file')
+    parser = _Parser(description=__doc__.split('\n')[0], formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256],
                         metavar=('H', 'W'), help='training crop size')
     parser.add_argument(
@@ -409,7 +412,8 @@ def parse_args(argv=None):
         '720 1280, a GoPro frame, or --shape if larger)')
     parser.add_argument('--pairs', type=int, default=4,
                         help='generated image pairs (default 4)')
-    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='crops per iteration')
     parser.add_argument('--iters', type=int, default=10,
                         help='timed iterations')
     parser.add_argument('--warmup', type=int, default=2,
@@ -464,6 +468,7 @@ def parse_args(argv=None):
     return args
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     try:

@@ -15,6 +15,7 @@ import sys
 
 import torch
 
+from deblurkit.cli import HelpFormatter
 from deblurkit.engine import atomic_write, safe_torch_load
 from deblurkit.models.generators import (ARCHS, CheckpointLayoutError,
                                          generator_state_from_checkpoint)
@@ -43,7 +44,8 @@ def convert(src, dst, arch=None):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
     parser.add_argument('src', help='official .h5 or MMagic checkpoint')
     parser.add_argument('dst', help='deblurkit checkpoint to write')
     parser.add_argument(
