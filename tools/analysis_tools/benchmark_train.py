@@ -22,7 +22,7 @@ to ``--shape``), loaded by the config's ``train_dataloader`` settings
 
 ``--reference`` also times an official-equivalent iteration
 (``official_train_reference.py``: the official trainer's computation
-rebuilt from REFERENCE.md, eager NCHW float32, the same starting weights
+rebuilt from the official code, eager NCHW float32, the same starting weights
 and image files) in a process of its own, one reference iteration and one
 measured iteration in turn, so the speed-up is a ratio of neighbouring
 measurements on a noisy machine.
@@ -66,7 +66,8 @@ from tools.analysis_tools.subprocess_worker import SubprocessWorker  # noqa
 
 LOSS_KEYS = ('loss_d', 'loss_g_adv', 'loss_content', 'loss_g')
 REFERENCE_WHAT = (
-    'official-equivalent iteration rebuilt from REFERENCE.md: generator in '
+    'official-equivalent iteration rebuilt from the official trainer: '
+    'generator in '
     'train mode, double_gan RaGAN-LS discriminator step then generator step '
     '(D(real) recomputed with gradients), PerceptualLoss with in-place '
     'ImageNet normalisation, Adam; eager, NCHW, float32, in a separate '
