@@ -15,8 +15,11 @@ $(STAMP): setup.py requirements/runtime.txt requirements/tests.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[tests]'
 	touch $(STAMP)
 
+# Leaves the checkout as it was: no .pytest_cache, no __pycache__ (the
+# tests themselves write only to temporary folders; tests/conftest.py
+# fails a test that writes into the checkout).
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS) tests
+	PYTHONDONTWRITEBYTECODE=1 $(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS) tests
 
 demo: $(STAMP)
 	$(PY) tools/demo.py --work-dir work_dirs/demo --data-root data/demo

@@ -13,6 +13,7 @@ Exit codes (documented in docs/user_guides/inference.md and train_test.md):
 130   interrupted (Ctrl-C); the summary says what was done
 ====  ==============================================================
 """
+import argparse
 import sys
 from contextlib import contextmanager
 from functools import wraps
@@ -22,7 +23,8 @@ from mmengine.config import DictAction
 __all__ = [
     'EXIT_OK', 'EXIT_FAILED', 'EXIT_USAGE', 'EXIT_NON_FINITE',
     'EXIT_INTERRUPTED', 'UserError',
-    'user_errors', 'tool_main', 'RunSummary', 'CfgOptionsAction'
+    'user_errors', 'tool_main', 'RunSummary', 'CfgOptionsAction',
+    'CONFIG_HELP', 'config_file', 'HelpFormatter'
 ]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -141,3 +143,41 @@ class CfgOptionsAction(DictAction):
                 parser.error(f'argument {option_string}: cannot parse the '
                              f'value of {kv!r} ({_one_line(err)})')
         super().__call__(parser, namespace, values, option_string)
+
+
+#: The help of every tool's config argument.
+CONFIG_HELP = ('config file, or the name of a shipped config such as '
+               'deblurganv2_mobilenet_gopro (`deblurkit configs` lists them)')
+
+
+def config_file(value):
+    """argparse ``type`` of a config argument: the file of a path or of a
+    shipped config's name (:func:`deblurkit.shipped.resolve_config`).
+
+    An unknown one raises :class:`UserError` (not argparse's error), so a
+    tool's :func:`tool_main` prints one ``error: config ...`` line naming
+    the close names and exits 2.
+    """
+    from deblurkit.shipped import resolve_config
+    try:
+        return resolve_config(value)
+    except FileNotFoundError as err:
+        raise UserError(str(err)) from None
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """``--help`` with each option's default, unless the help already
+    states it or there is none to state (None, False)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ''
+        default = action.default
+        if ('default' in text or '%(default)' in text
+                or any(default is none
+                       for none in (None, False, argparse.SUPPRESS))
+                or (not action.option_strings and action.nargs is None)):
+            return text
+        if isinstance(default, (list, tuple)):  # as typed: --shape 736 1280
+            default = ' '.join(map(str, default))
+        shown = f'default: {default}'.replace('%', '%%')
+        return f'{text} ({shown})' if text else shown

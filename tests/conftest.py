@@ -356,3 +356,23 @@ def tiny_int8(tmp_path_factory, damped_onnx, calib_dir):
     info = quantize_onnx(damped_onnx, calib_dir, path)
     assert info['images'] == 2 and not info['skipped']
     return path
+
+
+def _checkout_outputs():
+    """The entries where tools write by default: the checkout's top level
+    and its work_dirs/ (``make demo``'s own outputs may already be there)."""
+    work_dirs = osp.join(REPO, 'work_dirs')
+    return set(os.listdir(REPO)) | {
+        f'work_dirs/{name}' for name in (
+            os.listdir(work_dirs) if osp.isdir(work_dirs) else ())
+    }
+
+
+@pytest.fixture(autouse=True)
+def _nothing_written_into_the_checkout():
+    """`make test` leaves the checkout as it was: a test whose tool wrote
+    into it (a run without --work-dir from the repository root) fails."""
+    before = _checkout_outputs()
+    yield
+    new = sorted(_checkout_outputs() - before - {'.pytest_cache'})
+    assert not new, f'the test wrote into the checkout: {new}'

@@ -46,7 +46,8 @@ from deblurkit.apis import init_model
 from deblurkit.apis.inference import (VIDEO_EXTENSIONS, check_tile_options,
                                       count_video_frames, deblur_images,
                                       deblur_video, side_by_side)
-from deblurkit.cli import (CfgOptionsAction, RunSummary, UserError,
+from deblurkit.cli import (CONFIG_HELP, CfgOptionsAction, HelpFormatter,
+                           RunSummary, UserError, config_file,
                            tool_main, user_errors)
 from deblurkit.deploy import RUNTIMES, init_onnx_model
 from deblurkit.fileio import (DEFAULT_MAX_IMAGE_PIXELS, IMG_EXTENSIONS,
@@ -289,7 +290,7 @@ def _deblur_video_jobs(model, jobs, args, report, outputs):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
+        description=__doc__.split('\n')[0], formatter_class=HelpFormatter,
         epilog='Exit status: 0 all written, 1 some inputs failed, 2 bad '
         'arguments, config, checkpoint or --out, 130 interrupted (Ctrl-C). '
         "On the CPU glibc's allocator is tuned to keep freed memory "
@@ -298,8 +299,9 @@ def parse_args(argv):
         'inputs', nargs='+', metavar='INPUT',
         help='image or video files, folders (searched recursively) or glob '
         "patterns (quote them, e.g. 'data/**/*.png')")
-    parser.add_argument('--config', help='model config file (not with an '
-                        'ONNX --backend)')
+    parser.add_argument('--config', type=config_file,
+                        help=CONFIG_HELP + ' (with --backend pytorch, the '
+                        'default; not with an ONNX --backend)')
     parser.add_argument(
         '--checkpoint', required=True,
         help='deblurkit, official (.h5) or MMagic checkpoint; with an ONNX '

@@ -25,15 +25,22 @@ import cv2
 import numpy as np
 import torch
 
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
+                           tool_main)
+
 DEMO_CONFIG = 'configs/deblurganv2_mobilenet_demo.py'
 CHECKPOINT_NAME = 'deblurganv2_mobilenet_demo.pth'
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/demo')
-    parser.add_argument('--config', default=DEMO_CONFIG)
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('--work-dir', default='work_dirs/demo',
+                        help='where the checkpoint, metrics and pictures go')
+    parser.add_argument('--data-root', default='data/demo',
+                        help='the synthetic dataset (made if missing)')
+    parser.add_argument('--config', default=DEMO_CONFIG, type=config_file,
+                        help=CONFIG_HELP)
     parser.add_argument(
         '--num-train', type=int, default=480, help='synthetic train pairs')
     parser.add_argument(
@@ -47,7 +54,8 @@ def parse_args(argv=None):
         help='longest camera-shake path in pixels (about 4%% of the size)')
     parser.add_argument(
         '--max-iters', type=int, help='training iterations (config default)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the data and of training')
     parser.add_argument(
         '--grid-images', type=int, default=4, help='rows of the picture')
     return parser.parse_args(argv)
@@ -237,6 +245,7 @@ def grid_image(triplets, psnrs):
     return np.concatenate([header, grid], axis=0)
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()

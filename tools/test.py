@@ -40,8 +40,9 @@ import sys
 
 from mmengine.registry import init_default_scope
 
-from deblurkit.cli import (EXIT_FAILED, CfgOptionsAction, UserError,
-                           tool_main, user_errors)
+from deblurkit.cli import (CONFIG_HELP, EXIT_FAILED, CfgOptionsAction,
+                           HelpFormatter, UserError, config_file, tool_main,
+                           user_errors)
 from deblurkit.engine import (build_runner, check_checkpoint_file,
                               checkpoint_errors)
 from deblurkit.engine.runner_config import (load_runner_config,
@@ -53,10 +54,16 @@ from deblurkit.registry import DATASETS
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test a deblurring model')
-    parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where the logs go')
+    parser = argparse.ArgumentParser(
+        description='Test a deblurring model', formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
+    parser.add_argument(
+        'checkpoint',
+        help='deblurkit checkpoint, the authors\' .h5 or MMagic\'s file')
+    parser.add_argument(
+        '--work-dir',
+        help='where the logs go (default: work_dirs/<config name> in the '
+        'current folder)')
     parser.add_argument(
         '--out', help='JSON file for the metrics and per-image scores')
     parser.add_argument(
@@ -64,8 +71,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--test-set',
         metavar='DATASET_CONFIG',
-        help='evaluate on the test set of this dataset config instead, e.g. '
-        'configs/_base_/datasets/hide.py')
+        help='evaluate on the test set of this dataset config instead: a '
+        'file or a shipped dataset config\'s name, e.g. hide (`deblurkit '
+        'configs` lists them)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -83,8 +91,11 @@ def parse_args(argv=None):
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+        help='job launcher: pytorch under torchrun (tools/dist_test.sh)')
+    parser.add_argument(
+        '--local_rank', '--local-rank', type=int, default=0,
+        help='rank of this process on its machine; set by the launcher '
+        '(LOCAL_RANK in the environment wins)')
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)

@@ -25,8 +25,9 @@ import argparse
 import os
 import sys
 
-from deblurkit.cli import (EXIT_NON_FINITE, CfgOptionsAction, UserError,
-                           tool_main, user_errors)
+from deblurkit.cli import (CONFIG_HELP, EXIT_NON_FINITE, CfgOptionsAction,
+                           HelpFormatter, UserError, config_file, tool_main,
+                           user_errors)
 from deblurkit.engine import (build_runner, check_checkpoint_file,
                               checkpoint_errors)
 from deblurkit.engine.runner_config import (TENSORBOARD_INSTALL,
@@ -36,9 +37,13 @@ from deblurkit.engine.runner_config import (TENSORBOARD_INSTALL,
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a deblurring model')
-    parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go')
+    parser = argparse.ArgumentParser(
+        description='Train a deblurring model', formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
+    parser.add_argument(
+        '--work-dir',
+        help='where logs and checkpoints go (default: '
+        'work_dirs/<config name> in the current folder)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -79,8 +84,12 @@ def parse_args(argv=None):
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+        help='job launcher: pytorch under torchrun (tools/dist_train.sh), '
+        'slurm under srun (tools/slurm_train.sh)')
+    parser.add_argument(
+        '--local_rank', '--local-rank', type=int, default=0,
+        help='rank of this process on its machine; set by the launcher '
+        '(LOCAL_RANK in the environment wins)')
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)

@@ -23,7 +23,6 @@ import os.path as osp
 import warnings
 from contextlib import nullcontext
 
-import cv2
 import numpy as np
 import torch
 

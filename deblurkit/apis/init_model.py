@@ -10,6 +10,7 @@ from deblurkit.engine.checkpoint_reader import (load_discriminator_weights,
                                                 load_generator_weights)
 from deblurkit.engine.runner_config import disable_pretrained
 from deblurkit.registry import MODELS
+from deblurkit.shipped import resolve_config
 
 __all__ = [
     'init_model', 'build_generator', 'load_config', 'load_generator_weights',
@@ -58,9 +59,11 @@ def _inference_model_cfg(model_cfg):
 
 
 def load_config(config, cfg_options=None):
-    """A private copy of ``config`` (path or Config) with overrides merged."""
+    """A private copy of ``config`` (a path, the name of a shipped config
+    such as ``'deblurganv2_mobilenet_gopro'``, or a Config) with overrides
+    merged."""
     if isinstance(config, str):
-        config = Config.fromfile(config)
+        config = Config.fromfile(resolve_config(config))
     elif not isinstance(config, Config):
         raise TypeError('config must be a file path or a Config, got '
                         f'{type(config).__name__}')
@@ -92,7 +95,8 @@ def init_model(config, checkpoint=None, device='cpu', cfg_options=None):
     weights, so nothing is fetched and it works offline.
 
     Args:
-        config (str | Config): A config path or a loaded config.
+        config (str | Config): A config path, the name of a shipped
+            config (``'deblurganv2_mobilenet_gopro'``) or a loaded config.
         checkpoint (str, optional): Anything deblurkit's checkpoint reader
             accepts: a deblurkit checkpoint (any generator, also from
             distributed training), the authors' ``.h5`` or MMagic's file.

@@ -5,6 +5,8 @@ import sys
 
 from mmengine.config import Config
 
+from deblurkit.shipped import resolve_config
+
 
 def load_runner_config(config, cfg_options=None, work_dir=None,
                        launcher='none', test_set=None):
@@ -12,9 +14,11 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
 
     - the current directory joins ``sys.path``, so a user's own modules
       named in ``custom_imports`` are found beside them;
+    - ``config`` is a path or the name of a shipped config
+      (:func:`deblurkit.shipped.resolve_config`);
     - ``test_set``, a dataset config such as
-      ``configs/_base_/datasets/hide.py``, replaces ``test_dataloader`` and
-      ``test_evaluator``;
+      ``configs/_base_/datasets/hide.py`` or its name ``hide``, replaces
+      ``test_dataloader`` and ``test_evaluator``;
     - ``cfg_options`` (dotted keys) are merged last, so they win;
     - ``work_dir`` defaults to ``./work_dirs/<config name>``;
     - ``SafeCheckpointHook`` is added if the config lacks it, so
@@ -36,14 +40,14 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
     """
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config {config!r} does not exist')
+    config = resolve_config(config)
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if test_set is not None:
-        if not osp.isfile(test_set):
-            raise FileNotFoundError(f'test set config {test_set!r} does not '
-                                    'exist')
+        try:
+            test_set = resolve_config(test_set, folder='_base_/datasets')
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f'test set: {err}') from None
         benchmark = Config.fromfile(test_set)
         for key in ('test_dataloader', 'test_evaluator'):
             if key not in benchmark:

@@ -137,3 +137,18 @@ def test_no_loss_network_is_built_for_inference(tmp_path, monkeypatch,
     with pytest.raises(RuntimeError, match='init_model builds models for '
                        'inference only'):
         model(x, mode='loss', gt=x)
+
+
+def test_converter_prints_both_files_sha256(official_mobilenet_h5, tmp_path,
+                                            capsys):
+    import hashlib
+    dst = tmp_path / 'fpn_mobilenet.pth'
+    assert official_to_deblurkit.main([official_mobilenet_h5, str(dst)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (f'wrote {dst} (mobilenet); use it with the config '
+                        'deblurganv2_mobilenet_gopro')
+    for line, path in zip(lines[1:], (official_mobilenet_h5, str(dst))):
+        with open(path, 'rb') as f:
+            assert line == f'sha256 {hashlib.sha256(f.read()).hexdigest()}' \
+                f'  {path}'
+    assert len(lines) == 3

@@ -34,8 +34,9 @@ def gopro(tmp_path):
 
 def run_test(gopro, *extra):
     root, ckpt = gopro
+    work = osp.join(osp.dirname(root), 'work')  # not ./work_dirs
     return test_tool.main([
-        CONFIG, ckpt, '--cfg-options',
+        CONFIG, ckpt, '--work-dir', work, '--cfg-options',
         f'test_dataloader.dataset.data_root={root}', *extra
     ])
 

@@ -60,6 +60,8 @@ if REPO not in sys.path:
 from mmengine.config import DictAction  # noqa: E402
 
 from deblurkit.apis.init_model import build_generator, init_model  # noqa
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
+                           config_file, tool_main)
 from deblurkit.engine import atomic_write  # noqa: E402
 from deblurkit.models.generators.contract import (SizeAdapter,  # noqa
                                                  pad_multiple_of)
@@ -290,22 +292,26 @@ class InferenceReference:
 
 # ------------------------------------------------------------------- running
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', nargs='?', help='config file')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument('--checkpoint', help='weights (default: random)')
     parser.add_argument(
         '--shape', type=int, nargs=2, default=[736, 1280],
         metavar=('H', 'W'), help="input size (padded to a multiple of the "
         "generator's pad_multiple, 32 for the FPN generators)")
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:N]')
-    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='images per call')
     parser.add_argument('--repeat', type=int, default=10,
                         help='timed calls')
     parser.add_argument('--warmup', type=int, default=2,
                         help='untimed calls first')
     precision = parser.add_mutually_exclusive_group()
-    precision.add_argument('--fp16', action='store_true')
-    precision.add_argument('--bf16', action='store_true')
+    precision.add_argument('--fp16', action='store_true',
+                           help='float16 weights and inputs (CUDA only)')
+    precision.add_argument('--bf16', action='store_true',
+                           help='bfloat16 weights and inputs')
     parser.add_argument(
         '--channels-last',
         action=argparse.BooleanOptionalAction,
@@ -315,7 +321,7 @@ def parse_args(argv=None):
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the module (first call slow)')
     parser.add_argument('--backend', choices=('torch', 'onnxruntime'),
-                        default='torch')
+                        default='torch', help='what runs the model')
     parser.add_argument('--impl', choices=IMPLS, default='fast',
                         help='what --backend torch measures')
     parser.add_argument('--norm-stats', choices=('per_image', 'running'),
@@ -346,8 +352,6 @@ def parse_args(argv=None):
         '--cfg-options', nargs='+', action=DictAction,
         help='override config keys, e.g. model.generator.norm_stats=running')
     args = parser.parse_args(argv)
-    if not args.config:
-        parser.error('the config is required')
     problems = []
     if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
         problems.append('--repeat and --batch-size must be >= 1 and '
@@ -595,6 +599,7 @@ def print_results(result, text, out=None):
         print(f'wrote {out}')
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     result = run_benchmark(args)

@@ -22,7 +22,7 @@ to ``--shape``), loaded by the config's ``train_dataloader`` settings
 
 ``--reference`` also times an official-equivalent iteration
 (``official_train_reference.py``: the official trainer's computation
-rebuilt from REFERENCE.md, eager NCHW float32, the same starting weights
+rebuilt from the official code, eager NCHW float32, the same starting weights
 and image files) in a process of its own, one reference iteration and one
 measured iteration in turn, so the speed-up is a ratio of neighbouring
 measurements on a noisy machine.
@@ -57,13 +57,17 @@ if REPO not in sys.path:
 
 from mmengine.config import Config, DictAction  # noqa: E402
 
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
+                           config_file, tool_main)
+
 from tools.analysis_tools.benchmark import (PeakMemory, _cpu_name,  # noqa
                                             _load, summarize)
 from tools.analysis_tools.subprocess_worker import SubprocessWorker  # noqa
 
 LOSS_KEYS = ('loss_d', 'loss_g_adv', 'loss_content', 'loss_g')
 REFERENCE_WHAT = (
-    'official-equivalent iteration rebuilt from REFERENCE.md: generator in '
+    'official-equivalent iteration rebuilt from the official trainer: '
+    'generator in '
     'train mode, double_gan RaGAN-LS discriminator step then generator step '
     '(D(real) recomputed with gradients), PerceptualLoss with in-place '
     'ImageNet normalisation, Adam; eager, NCHW, float32, in a separate '
@@ -399,8 +403,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv=None):
-    parser = _Parser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='training config file')
+    parser = _Parser(description=__doc__.split('\n')[0], formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument('--shape', type=int, nargs=2, default=[256, 256],
                         metavar=('H', 'W'), help='training crop size')
     parser.add_argument(
@@ -409,7 +413,8 @@ def parse_args(argv=None):
         '720 1280, a GoPro frame, or --shape if larger)')
     parser.add_argument('--pairs', type=int, default=4,
                         help='generated image pairs (default 4)')
-    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='crops per iteration')
     parser.add_argument('--iters', type=int, default=10,
                         help='timed iterations')
     parser.add_argument('--warmup', type=int, default=2,
@@ -464,6 +469,7 @@ def parse_args(argv=None):
     return args
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     try:

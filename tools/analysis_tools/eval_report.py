@@ -48,6 +48,8 @@ from mmengine.runner import Runner  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from deblurkit.apis.init_model import build_generator  # noqa: E402
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
+                           config_file, tool_main)
 from deblurkit.engine import (UnsafeCheckpointError, atomic_write,  # noqa
                               load_generator_weights)
 from deblurkit.engine.runner_config import (disable_pretrained,  # noqa
@@ -133,9 +135,9 @@ class ReportError(Exception):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Evaluate a checkpoint on the benchmarks, each under '
-        'its own protocol, and write Markdown/CSV/JSON tables.')
-    parser.add_argument('config', help='model config, e.g. '
-                        'configs/deblurganv2_mobilenet_gopro.py')
+        'its own protocol, and write Markdown/CSV/JSON tables.',
+        formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument('checkpoint', help='deblurkit or official checkpoint')
     parser.add_argument(
         '--test-sets', nargs='+', default=['gopro', 'hide', 'realblur_j',
@@ -406,6 +408,7 @@ def check_out(args, roots):
             raise ReportError(f'--out {args.out!r} would overwrite {path!r}.')
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     try:

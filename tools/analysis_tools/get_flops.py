@@ -20,6 +20,8 @@ from mmengine.config import DictAction
 from mmengine.logging import MMLogger
 
 from deblurkit.apis.init_model import build_generator
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
+                           tool_main)
 from deblurkit.models.generators.contract import SizeAdapter
 
 
@@ -40,11 +42,14 @@ def generator_complexity(generator, shape):
     return info['flops'], info['params']
 
 
+@tool_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument(
-        '--shape', type=int, nargs=2, default=[720, 1280], metavar=('H', 'W'))
+        '--shape', type=int, nargs=2, default=[720, 1280], metavar=('H', 'W'),
+        help='input size (padded as the generator pads it)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',

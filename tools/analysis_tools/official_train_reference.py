@@ -1,8 +1,8 @@
 """An official-equivalent DeblurGAN-v2 training iteration, for timing.
 
-Rebuilt from the description of the official trainer in
-``REFERENCE.md`` (sections 4 and 5), written plainly the way that code
-computes it, so that ``benchmark_train.py --reference`` can time it beside
+Rebuilt from the official trainer (DeblurGAN-v2's ``train.py``,
+``models/losses.py`` and ``adversarial_trainer.py``: losses, discriminator
+and schedule), written plainly the way that code computes it, so that ``benchmark_train.py --reference`` can time it beside
 deblurkit's ``train_step``:
 
 - the generator (deblurkit's, which has the official layers; eager, NCHW,

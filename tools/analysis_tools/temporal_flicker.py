@@ -31,6 +31,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _video_common import load_model, report  # noqa: E402
 
 from deblurkit.apis import deblur_images  # noqa: E402
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
+                           config_file, tool_main)
 from deblurkit.synthesis.dead_leaves import dead_leaves_image  # noqa: E402
 from deblurkit.video import SCENE_CUT_THRESHOLD, run_pipeline  # noqa: E402
 from deblurkit.video.reader import VideoSource  # noqa: E402
@@ -106,19 +108,26 @@ def deblur_all(model, frames, batch_size, momentum):
     return sink.frames
 
 
+@tool_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', default=None)
-    parser.add_argument('--frames', type=int, default=48)
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
+    parser.add_argument('--checkpoint', default=None,
+                        help='weights (default: seeded random ones)')
+    parser.add_argument('--frames', type=int, default=48,
+                        help='frames of the synthetic panning video')
     parser.add_argument('--size', type=int, nargs=2, default=(192, 256),
-                        metavar=('H', 'W'))
+                        metavar=('H', 'W'), help='frame size')
     parser.add_argument('--step', type=int, default=6,
                         help='pan speed, pixels per frame')
     parser.add_argument('--blur', type=int, default=9,
                         help='length of the horizontal motion blur')
-    parser.add_argument('--momentum', type=float, default=0.1)
-    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--momentum', type=float, default=0.1,
+                        help='weight of each new frame in the smoothed '
+                        'statistics')
+    parser.add_argument('--batch-size', type=int, default=4,
+                        help='frames per forward pass')
     parser.add_argument('--out', default=None, help='write the figures as '
                         'JSON here')
     args = parser.parse_args(argv)

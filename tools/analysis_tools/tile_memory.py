@@ -39,6 +39,8 @@ if REPO not in sys.path:
 from mmengine.config import Config  # noqa: E402
 
 from deblurkit.apis import deblur_image, init_model  # noqa: E402
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa: E402
+                           config_file, tool_main)
 from deblurkit.runtime import tune_cpu_allocator  # noqa: E402
 from tools.analysis_tools.subprocess_worker import (  # noqa: E402
     SubprocessWorker, WorkerError)
@@ -131,16 +133,24 @@ def compare(args):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='config whose model.generator is measured')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('--config', default=DEFAULT_CONFIG, type=config_file,
+                        help='config whose model.generator is measured: '
+                        + CONFIG_HELP)
     parser.add_argument('--checkpoint', help='weights (default: random)')
-    parser.add_argument('--height', type=int, default=4000)
-    parser.add_argument('--width', type=int, default=6000)
-    parser.add_argument('--tile', type=int, default=512)
-    parser.add_argument('--tile-overlap', type=int, default=32)
+    parser.add_argument('--height', type=int, default=4000,
+                        help='height of the large image')
+    parser.add_argument('--width', type=int, default=6000,
+                        help='width of the large image')
+    parser.add_argument('--tile', type=int, default=512,
+                        help='tile size of the tiled run')
+    parser.add_argument('--tile-overlap', type=int, default=32,
+                        help='overlap of neighbouring tiles')
     parser.add_argument('--compare-size', type=int, nargs=2,
-                        default=(720, 1280), metavar=('H', 'W'))
+                        default=(720, 1280), metavar=('H', 'W'),
+                        help='size of the tiled-against-whole output '
+                        'comparison (part 2)')
     parser.add_argument('--skip-whole', action='store_true',
                         help='measure the tiled run only')
     parser.add_argument('--compare-only', action='store_true',
@@ -148,6 +158,7 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     if not args.compare_only:

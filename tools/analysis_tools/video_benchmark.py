@@ -34,6 +34,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _video_common import load_model, report  # noqa: E402
 
 from deblurkit.apis import deblur_images, deblur_video  # noqa: E402
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
+                           config_file, tool_main)
 
 
 def make_clip(path, frames, size, fps=25):
@@ -71,18 +73,27 @@ def make_clip(path, frames, size, fps=25):
     return images
 
 
+@tool_main
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config')
-    parser.add_argument('--checkpoint', default=None)
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
+    parser.add_argument('--checkpoint', default=None,
+                        help='weights (default: seeded random ones)')
     parser.add_argument('--size', type=int, nargs=2, default=(720, 1280),
-                        metavar=('H', 'W'))
-    parser.add_argument('--frames', type=int, default=30)
-    parser.add_argument('--batch-size', type=int, default=1)
+                        metavar=('H', 'W'), help='frame size')
+    parser.add_argument('--frames', type=int, default=30,
+                        help='frames of the generated clip')
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='frames per forward pass')
     parser.add_argument('--threads', type=int, default=2,
                         help='torch threads (the cores to use)')
-    parser.add_argument('--codec', default=None)
-    parser.add_argument('--crf', type=int, default=None)
+    parser.add_argument('--codec', default=None,
+                        help='output codec, as tools/deblur.py --codec '
+                        '(default: h264)')
+    parser.add_argument('--crf', type=int, default=None,
+                        help="quality, as tools/deblur.py --crf (default: "
+                        "the codec's)")
     parser.add_argument('--out', default=None, help='JSON file of figures')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)

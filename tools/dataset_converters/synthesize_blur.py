@@ -18,6 +18,7 @@ import sys
 import time
 import warnings
 
+from deblurkit.cli import HelpFormatter
 from deblurkit.synthesis import (BLUR_MODELS, BlurSettings, SynthesisError,
                                  write_blur_dataset)
 
@@ -44,20 +45,21 @@ def _off_or(kind, low, high):
 def build_parser():
     parser = argparse.ArgumentParser(
         description='Synthesise (blurred, sharp) pairs in the GoPro layout: '
-        'OUT/{train,test}/<sequence>/{blur,sharp}/NNNNNN.png.')
+        'OUT/{train,test}/<sequence>/{blur,sharp}/NNNNNN.png.',
+        formatter_class=HelpFormatter)
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument(
-        '--num-train', type=int, default=240, help='train pairs (240)')
+        '--num-train', type=int, default=240, help='train pairs')
     parser.add_argument(
-        '--num-test', type=int, default=24, help='test pairs (24)')
+        '--num-test', type=int, default=24, help='test pairs')
     parser.add_argument(
         '--size',
         type=int,
         nargs=2,
         default=(192, 192),
         metavar=('H', 'W'),
-        help='image height and width (192 192)')
-    parser.add_argument('--seed', type=int, default=0, help='seed (0)')
+        help='image height and width')
+    parser.add_argument('--seed', type=int, default=0, help='seed')
     parser.add_argument(
         '--sharp-dir',
         help='folder of your own sharp photos to crop (searched '
@@ -72,29 +74,29 @@ def build_parser():
         choices=BLUR_MODELS,
         default='mixed',
         help='gopro: frame averaging along a camera trajectory; kernel: '
-        'random-trajectory kernel convolution; mixed: half each (mixed)')
+        'random-trajectory kernel convolution; mixed: half each')
     parser.add_argument(
         '--max-length',
         type=float,
         default=25.0,
-        help='longest blur trajectory in pixels (25)')
+        help='longest blur trajectory in pixels')
     parser.add_argument(
         '--noise',
         type=_off_or(float, 0, 255),
         default=2.0,
         help='largest sensor-noise std in 8-bit levels, given to half the '
-        'pairs, or "off" (2)')
+        'pairs, or "off"')
     parser.add_argument(
         '--jpeg',
         type=_off_or(int, 1, 95),
         default=None,
         help='lowest JPEG quality (half the pairs get a quality in '
-        '[JPEG, 95]), or "off" (off)')
+        '[JPEG, 95]), or "off" (default: off)')
     parser.add_argument(
         '--per-sequence',
         type=int,
         default=12,
-        help='pairs per sequence folder (12)')
+        help='pairs per sequence folder')
     parser.add_argument(
         '--workers',
         type=int,

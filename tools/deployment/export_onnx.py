@@ -23,14 +23,17 @@ import sys
 from mmengine.config import DictAction
 
 from deblurkit.apis import init_model
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
+                           tool_main)
 from deblurkit.models.generators.fast.onnx_export import (DEFAULT_OPSET,
                                                           check_onnx,
                                                           export_onnx)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='config file')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument('checkpoint', help='deblurkit, official or MMagic '
                         'checkpoint')
     parser.add_argument('out', help='output .onnx file')
@@ -42,7 +45,9 @@ def parse_args(argv=None):
         metavar=('H', 'W'),
         help='input size of the example (and of the model unless '
         '--dynamic)')
-    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='batch size of the example (and of the model '
+                        'unless --dynamic)')
     parser.add_argument(
         '--dynamic',
         action='store_true',
@@ -53,7 +58,8 @@ def parse_args(argv=None):
         default=None,
         help="normalisation statistics (default: the config's, "
         "'per_image' for the released models)")
-    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
+    parser.add_argument('--opset', type=int, default=DEFAULT_OPSET,
+                        help='ONNX opset version')
     parser.add_argument(
         '--dynamo',
         action='store_true',
@@ -91,6 +97,7 @@ def check_shapes(args):
     return shapes
 
 
+@tool_main
 def main(argv=None):
     args = parse_args(argv)
     try:

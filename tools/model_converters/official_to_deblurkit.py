@@ -8,21 +8,34 @@ SRC may be the authors' ``fpn_mobilenet.h5`` / ``fpn_inception.h5`` or
 MMagic's republished checkpoint; the architecture is detected from the keys
 (``--arch`` forces it). The result holds ``state_dict`` with ``generator.*``
 keys and loads with ``deblurkit.apis.init_model`` and ``tools/test.py``.
+The SHA-256 of the source and of the result are printed, so that copies of
+the files can be compared.
 """
 import argparse
+import hashlib
 import io
 import sys
 
 import torch
 
+from deblurkit.cli import HelpFormatter
 from deblurkit.engine import atomic_write, safe_torch_load
 from deblurkit.models.generators import (ARCHS, CheckpointLayoutError,
                                          generator_state_from_checkpoint)
 
 CONFIGS = {
-    'mobilenet': 'configs/deblurganv2_mobilenet_gopro.py',
-    'inception': 'configs/deblurganv2_inception_gopro.py',
+    'mobilenet': 'deblurganv2_mobilenet_gopro',
+    'inception': 'deblurganv2_inception_gopro',
 }
+
+
+def sha256(path):
+    """The SHA-256 of a file, as ``sha256sum`` prints it."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def convert(src, dst, arch=None):
@@ -43,7 +56,8 @@ def convert(src, dst, arch=None):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
     parser.add_argument('src', help='official .h5 or MMagic checkpoint')
     parser.add_argument('dst', help='deblurkit checkpoint to write')
     parser.add_argument(
@@ -58,8 +72,10 @@ def main(argv=None):
     except (FileNotFoundError, KeyError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print(f'wrote {args.dst} ({arch}); use it with '
-          f'{CONFIGS.get(arch, "the matching config")}')
+    print(f'wrote {args.dst} ({arch}); use it with the config '
+          f'{CONFIGS.get(arch, "that matches it")}')
+    for path in (args.src, args.dst):
+        print(f'sha256 {sha256(path)}  {path}')
     return 0
 
 

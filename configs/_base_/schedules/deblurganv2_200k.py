@@ -1,4 +1,4 @@
-# The released schedule (REFERENCE section 5) in iterations: 200 epochs of
+# The released schedule (the official config.yaml) in iterations: 200 epochs of
 # 1000 iterations, validation every epoch, Adam 1e-4 for both players,
 # constant for 50k iterations, then linear decay. The official rule,
 # lr = base - (base - 1e-7) / 200 * (epoch - 50), stops at epoch 199 far

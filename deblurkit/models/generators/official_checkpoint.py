@@ -1,6 +1,6 @@
 """Read the generator weights released by the DeblurGAN-v2 authors.
 
-Layouts understood (REFERENCE section 3):
+Layouts understood (as the authors and MMagic published them):
 
 - official ``fpn_mobilenet.h5`` / ``fpn_inception.h5``:
   ``{'model': state_dict}`` of an ``nn.DataParallel`` generator, keys

@@ -2,7 +2,7 @@
 
 The official predictor runs the generator in train mode, so every BatchNorm
 of the backbone and every InstanceNorm of the FPN/head normalises with the
-statistics of the image itself (REFERENCE section 3). ``'per_image'`` mode
+statistics of the image itself. ``'per_image'`` mode
 reproduces that at inference for any batch size, without the side effect of
 updating the running buffers, and makes the output of one image independent
 of the other images in its batch. ``'running'`` mode uses the running buffers
