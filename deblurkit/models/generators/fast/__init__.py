@@ -6,6 +6,8 @@
   ``deblurkit.apis`` (:mod:`.cache`);
 - :func:`tune_cpu_allocator` keeps freed CPU memory mapped, which removes
   the page-fault cost of large activations (:mod:`.allocator`);
+- :mod:`.onednn` holds the only calls of torch's private oneDNN operators
+  (fused convolutions), each with a public-operator fallback;
 - :func:`export_onnx` writes the generator as ONNX with faithful per-image
   normalisation (:mod:`.onnx_export`).
 """
