@@ -25,6 +25,9 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ...layers.temporal_norm import active_provider, smooth_stats
 from . import onednn
+from .tuning import (BLOCKED_STATS_PIXELS, GRAM_BLOCK_ROWS,
+                     GRAM_STATS_ELEMENTS, STATS_BLOCK_ROWS,
+                     STATS_GROUP_COLUMNS)
 
 
 # Activations applied in place (and fused into oneDNN convolutions).
@@ -178,14 +181,6 @@ def _smoothed_norm(x, weight, bias, eps, key):
 PRECISE_STATS_PIXELS = 1 << 13
 
 
-# Rows per block, and most columns per product, of the blocked sums of
-# :func:`_precise_stats`.
-STATS_BLOCK_ROWS = 256
-STATS_GROUP_COLUMNS = 16
-# From this many pixels on the blocked sums pay for their extra calls.
-BLOCKED_STATS_PIXELS = 1 << 15
-
-
 def _large_channels_last_cpu(x):
     return (x.device.type == 'cpu' and x.shape[0] == 1
             and x.shape[2] * x.shape[3] >= PRECISE_STATS_PIXELS
@@ -270,15 +265,6 @@ def per_image_norm_act(x, weight, bias, eps, act, key=None):
 
 
 _REDUCED = (torch.float16, torch.bfloat16)
-
-# From this many output values (pixels x channels) on, an expanding 1x1
-# convolution takes its output's statistics from its input
-# (:meth:`FusedConv._image_affine_weights`); below, the dozen small
-# operations that costs outweigh the passes over the output it saves.
-GRAM_STATS_ELEMENTS = 1 << 20
-# Rows per block of the Gram matrix in :func:`_mean_and_covariance`.
-GRAM_BLOCK_ROWS = 2048
-
 
 def _mean_and_covariance(pixels):
     """Mean and biased covariance (float64) of the rows of ``pixels``.
