@@ -182,7 +182,14 @@ PRECISE_STATS_PIXELS = 1 << 13
 
 
 def _large_channels_last_cpu(x):
+    """Whether :func:`_precise_stats` takes the statistics of ``x``.
+
+    A bfloat16/float16 map never: the batch-norm kernel's float32
+    statistics are far more precise than the map's own rounding, and one
+    kernel is faster than a separate pass (and a squared copy) for them.
+    """
     return (x.device.type == 'cpu' and x.shape[0] == 1
+            and x.dtype not in _REDUCED
             and x.shape[2] * x.shape[3] >= PRECISE_STATS_PIXELS
             and not x.is_contiguous()
             and x.is_contiguous(memory_format=torch.channels_last))
@@ -280,6 +287,10 @@ def _mean_and_covariance(pixels):
     float32 product over all the rows.
     """
     n = pixels.shape[0]
+    if pixels.dtype in _REDUCED:
+        # A float32 copy of the (smaller) input is cheap; float32 products
+        # are precise enough here.
+        pixels = pixels.float()
     if pixels.dtype != torch.float32:
         pixels = pixels.double()
         mean = pixels.mean(0)
