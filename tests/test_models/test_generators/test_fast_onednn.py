@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from deblurkit.models.generators import FPNGenerator
+from test_fast_generator import _small_generator
+
 from deblurkit.models.generators.fast import onednn, optimize_generator
 
 ACTS = [None, 'relu', 'relu6']
@@ -97,11 +98,8 @@ def test_float64_and_module_activations_take_the_fallback(op_calls):
 @pytest.mark.parametrize('conv_type', ['conv', 'dsc'])
 def test_fast_generator_with_the_fallback(norm_stats, conv_type, op_calls):
     torch.manual_seed(0)
-    generator = FPNGenerator(
-        backbone=dict(type='MobileNetV2'),
-        neck=dict(type='FPN', num_filters=32, conv_type=conv_type),
-        head=dict(type='FPNHead', num_filters=16, conv_type=conv_type),
-        norm_stats=norm_stats).eval()
+    generator = _small_generator(conv_type).eval()
+    generator.norm_stats = norm_stats
     fast = optimize_generator(generator)
     # 96x96 maps at stride 2: the large-map per-image norm path too.
     x = torch.rand(1, 3, 192, 192, generator=torch.Generator().manual_seed(1))
