@@ -114,3 +114,17 @@ def test_image_input(tmp_path):
     x = benchmark.make_input(2, (64, 96), 'cpu', str(tmp_path / 'half.png'))
     assert x.shape == (2, 3, 64, 96)
     assert x[:, :, :, :40].max() == -1 and x[:, :, :, 56:].min() == 1
+
+
+def test_bf16_interleaved_with_fp32(tmp_path, monkeypatch, capsys):
+    from deblurkit.apis import inference
+    monkeypatch.setattr(inference, 'native_bf16', lambda: True)
+    result = _run(tmp_path, '--dtype', 'bf16', '--interleave-fp32')
+    vs = result['vs_fp32']
+    _check_latency(vs['latency_s'])
+    ratios = [f / t for f, t in zip(vs['latency_s']['all'],
+                                    result['latency_s']['all'])]
+    assert vs['speedup']['pairs'] == pytest.approx(ratios)
+    assert 'fp32 interleaved' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        benchmark.parse_args([TINY_CONFIG, '--interleave-fp32'])

@@ -33,7 +33,9 @@ allocator unless ``--reference-allocator tuned``.
 Without ``--checkpoint`` the weights are random (nothing is downloaded).
 ``--dtype fp16|bf16`` also runs the same path in float32 on the same input
 after the timing and reports the output's PSNR against it (on the [0, 1]
-scale; ``--image`` measures on a real image instead of noise).
+scale; ``--image`` measures on a real image instead of noise);
+``--interleave-fp32`` also times it, one call of each in turn, for a
+speed-up that holds on a busy machine.
 Latency is the wall time of one call (after ``--warmup`` calls; CUDA is
 synchronised before and after). Peak memory is, on the CPU, the increase
 of the process's peak resident set (VmHWM, reset through
@@ -262,15 +264,26 @@ def _onnx_runner(args, generator, x, device, work):
     return (lambda: session.run(None, {INPUT_NAME: feed})), output_of
 
 
-def _compare_with_fp32(args, generator, x, device, output):
-    """PSNR and largest difference of ``output`` against the same path
-    in float32 on the same input."""
+def _fp32_runner(args, generator, x, device):
+    """``build_runner`` for the same path in float32."""
     fp32 = argparse.Namespace(**{**vars(args), 'dtype': 'fp32',
                                  'compile': False})
-    _, fp32_output_of = build_runner(fp32, generator, x, device, None)
-    reference = fp32_output_of(x)
-    return dict(psnr_db=psnr(output, reference),
-                max_abs_diff=float((output - reference).abs().max()))
+    return build_runner(fp32, generator, x, device, None)
+
+
+def _compare_with_fp32(output, reference, fp32_times, times, batch_size):
+    """PSNR and largest difference of ``output`` against the float32
+    ``reference``, and the speed-up over float32 when it was timed."""
+    found = dict(psnr_db=psnr(output, reference),
+                 max_abs_diff=float((output - reference).abs().max()))
+    if fp32_times:
+        ratios = [f / t for f, t in zip(fp32_times, times)]
+        found.update(
+            latency_s=summarize(fp32_times),
+            fps=batch_size / statistics.median(fp32_times),
+            speedup=dict(median_of_pairs=statistics.median(ratios),
+                         min=min(ratios), max=max(ratios), pairs=ratios))
+    return found
 
 
 # ----------------------------------------------------- the reference process
@@ -348,6 +361,11 @@ def parse_args(argv=None):
         help='run --dtype bf16 on a CPU without native bfloat16 (oneDNN '
         'emulates it: correct, slower than fp32)')
     parser.add_argument(
+        '--interleave-fp32', action='store_true',
+        help='with --dtype fp16/bf16: also time the same path in fp32, one '
+        'call of each in turn, and report the speed-up (the peak memory '
+        'then counts both)')
+    parser.add_argument(
         '--image', help='measure on this image file, resized to --shape '
         '(default: uniform noise)')
     parser.add_argument(
@@ -406,6 +424,9 @@ def parse_args(argv=None):
                         'NCHW, eager, train-mode statistics): drop --fp16/'
                         '--bf16/--compile/--channels-last/--norm-stats/'
                         '--reference')
+    if args.interleave_fp32 and not reduced:
+        problems.append('--interleave-fp32 compares --dtype fp16/bf16 with '
+                        'fp32: give one of them')
     if args.dtype == 'fp16' and not args.device.startswith('cuda'):
         problems.append('--fp16 needs --device cuda (use --bf16 on the CPU)')
     elif args.dtype == 'bf16' and not args.allow_emulated_bf16:
@@ -495,6 +516,9 @@ def _run_benchmark(args, work):
                  allocator=args.reference_allocator, image=args.image))
     x = make_input(args.batch_size, shape, device, args.image)
     run, output_of = build_runner(args, generator, x, device, work)
+    fp32_run = fp32_output_of = None
+    if args.dtype != 'fp32' and args.backend == 'torch':
+        fp32_run, fp32_output_of = _fp32_runner(args, generator, x, device)
     memory = PeakMemory(device)
     load_before = _load()
     memory.start()
@@ -502,20 +526,25 @@ def _run_benchmark(args, work):
         first_call = time_call(run, device)
         for _ in range(args.warmup - 1):
             time_call(run, device)
-        ref_times, times = [], []
+        ref_times, times, fp32_times = [], [], []
+        for _ in range(args.warmup if args.interleave_fp32 else 0):
+            time_call(fp32_run, device)
         for _ in range(args.warmup if reference else 0):
             reference.call('run')
         for _ in range(args.repeat):
             if reference:
                 ref_times.append(reference.call('run'))
             times.append(time_call(run, device))
+            if args.interleave_fp32:
+                fp32_times.append(time_call(fp32_run, device))
         peak = memory.mb()
         result = _results(args, device, allocator, norm_stats, times,
                           first_call, peak, memory.method,
                           pad_multiple_of(generator))
         if args.dtype != 'fp32' and args.backend == 'torch':
-            result['vs_fp32'] = _compare_with_fp32(args, generator, x,
-                                                   device, output_of(x))
+            result['vs_fp32'] = _compare_with_fp32(
+                output_of(x), fp32_output_of(x), fp32_times, times,
+                args.batch_size)
         if reference:
             ref_peak, ref_method = reference.call('peak_memory')
             ref_out = reference.call('output')
@@ -614,9 +643,17 @@ def format_results(r):
         f" ({r['memory_method']})",
     ]
     if 'vs_fp32' in r:
+        vs = r['vs_fp32']
         lines.append(f"output against the fp32 {r['impl']} path: PSNR "
-                     f"{r['vs_fp32']['psnr_db']:.2f} dB, max |difference| "
-                     f"{r['vs_fp32']['max_abs_diff']:.2e}")
+                     f"{vs['psnr_db']:.2f} dB, max |difference| "
+                     f"{vs['max_abs_diff']:.2e}")
+        if 'speedup' in vs:
+            sp = vs['speedup']
+            lines.append(
+                f"fp32 interleaved: median {vs['latency_s']['median']:.4f} s"
+                f" ({vs['fps']:.2f} fps); speed-up {sp['median_of_pairs']:.2f}"
+                f"x (median of {len(sp['pairs'])} pairs; min {sp['min']:.2f}"
+                f", max {sp['max']:.2f})")
     if 'reference' in r:
         ref, sp = r['reference'], r['speedup']
         rlat = ref['latency_s']
