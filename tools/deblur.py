@@ -46,6 +46,7 @@ from deblurkit.apis import init_model
 from deblurkit.apis.inference import (VIDEO_EXTENSIONS, check_tile_options,
                                       count_video_frames, deblur_images,
                                       deblur_video, side_by_side)
+from deblurkit.apis.inference import DTYPE_NAMES, resolve_dtype
 from deblurkit.cli import (CONFIG_HELP, CfgOptionsAction, HelpFormatter,
                            RunSummary, UserError, config_file,
                            tool_main, user_errors)
@@ -192,7 +193,7 @@ def _deblur_image_jobs(model, jobs, args, report, outputs):
     alpha), before it is deblurred; each output is listed in ``outputs``'s
     manifest, then written atomically."""
     options = dict(batch_size=args.batch_size, tile=args.tile,
-                   tile_overlap=args.tile_overlap, fp16=args.fp16)
+                   tile_overlap=args.tile_overlap, dtype=args.dtype)
     if not jobs:
         return
     bar = tqdm(total=len(jobs), unit='img', desc='images', dynamic_ncols=True)
@@ -271,7 +272,7 @@ def _deblur_video_jobs(model, jobs, args, report, outputs):
             info = deblur_video(
                 model, job.src, dst, batch_size=args.batch_size,
                 tile=args.tile, tile_overlap=args.tile_overlap,
-                fp16=args.fp16, side_by_side_output=args.side_by_side,
+                dtype=args.dtype, side_by_side_output=args.side_by_side,
                 progress=bar.update, codec=args.codec, crf=args.crf,
                 fps=args.fps, temporal_smoothing=args.temporal_smoothing,
                 frames_out=args.frames_out, frame_ext=args.frame_ext)
@@ -328,7 +329,12 @@ def parse_args(argv):
                         metavar='PIXELS',
                         help='minimum overlap of neighbouring tiles')
     parser.add_argument('--fp16', action='store_true',
-                        help='half precision (CUDA devices only)')
+                        help='half precision (CUDA devices only); same as '
+                        '--dtype fp16')
+    parser.add_argument(
+        '--dtype', choices=DTYPE_NAMES, default=None,
+        help='compute precision: fp32 (default), fp16 (CUDA), bf16 (CUDA, '
+        'or a CPU with native bfloat16: AVX512-BF16 or AMX)')
     video = parser.add_argument_group(
         'video', 'see docs/user_guides/inference.md; INPUT may also be '
         'webcam:N (a camera, stopped by Ctrl-C)')
@@ -436,6 +442,10 @@ def _check_args(args):
     if args.fp16 and not args.device.startswith('cuda'):
         return (f'--fp16 needs a CUDA device, got --device {args.device}; '
                 'drop --fp16 to run in float32 on the CPU')
+    try:
+        args.dtype = resolve_dtype(args.device, args.dtype, args.fp16)
+    except (ValueError, RuntimeError) as err:
+        return f'--dtype {args.dtype} on --device {args.device}: {err}'
     if osp.exists(args.out) and not osp.isdir(args.out):
         return f'--out {args.out} is a file; --out names a folder'
     try:

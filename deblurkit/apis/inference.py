@@ -33,6 +33,8 @@ from deblurkit.models.generators.contract import (SizeAdapter,
                                                  check_generator_output,
                                                  pad_multiple_of)
 from deblurkit.models.generators.fast import fast_generator_for
+from deblurkit.models.generators.fast.generator import DTYPES
+from deblurkit.models.generators.fast.onednn import native_bf16
 from deblurkit.structures import DeblurDataSample
 from deblurkit.visualization.annotate import (SIDE_BY_SIDE_LABELS,
                                               labelled_pair)
@@ -55,7 +57,7 @@ def side_by_side(left, right, labels=SIDE_BY_SIDE_LABELS):
 
 
 # --------------------------------------------------------------- the network
-def _run_generator(model, images, fp16=False):
+def _run_generator(model, images, dtype=None):
     """Deblur a batch of images with the model's generator.
 
     The only place the generator is called, so a faster inference path can
@@ -74,8 +76,9 @@ def _run_generator(model, images, fp16=False):
             any device; sizes may differ (the preprocessor pads them all to
             the largest, rounded up to a multiple of its ``pad_size``, which
             the model aligns with the generator's ``pad_multiple``).
-        fp16 (bool): Run in half precision on CUDA (the fast path in
-            float16, the plain generator under autocast).
+        dtype (torch.dtype, optional): float16 or bfloat16 from
+            :func:`resolve_dtype` (the fast path in that dtype, the plain
+            generator under autocast); None: float32.
 
     Returns:
         list[Tensor]: ``(3, H, W)`` RGB float32 in [0, 1] on the model's
@@ -85,12 +88,11 @@ def _run_generator(model, images, fp16=False):
     batch = dict(
         inputs=list(images),
         data_samples=[DeblurDataSample() for _ in images])
-    generator = fast_generator_for(model.generator,
-                                   torch.float16 if fp16 else None)
+    generator = fast_generator_for(model.generator, dtype)
     with torch.inference_mode():
         data = model.data_preprocessor(batch, False)
         if generator is model.generator:
-            output = _plain_call(generator, data['inputs'], fp16)
+            output = _plain_call(generator, data['inputs'], dtype)
         else:
             output = generator(data['inputs'])
         check_generator_output(model.generator, data['inputs'], output)
@@ -98,11 +100,11 @@ def _run_generator(model, images, fp16=False):
                                             data['data_samples'])
 
 
-def _plain_call(generator, inputs, fp16=False):
+def _plain_call(generator, inputs, dtype=None):
     """``generator(inputs)`` for a generator without a fast path.
 
-    Runs under the caller's ``torch.inference_mode``, under CUDA autocast
-    with ``fp16``, and with channels-last inputs when the generator declares
+    Runs under the caller's ``torch.inference_mode``, under autocast to
+    ``dtype`` (if not None), and with channels-last inputs when the generator declares
     ``channels_last = True`` (convolutional networks; see
     :mod:`deblurkit.models.generators.contract`). The input is padded to
     the generator's ``pad_multiple`` and the output cropped back, in case
@@ -110,7 +112,7 @@ def _plain_call(generator, inputs, fp16=False):
     """
     if getattr(generator, 'channels_last', False) is True:
         inputs = inputs.contiguous(memory_format=torch.channels_last)
-    autocast = torch.autocast('cuda', torch.float16) if fp16 else \
+    autocast = torch.autocast(inputs.device.type, dtype) if dtype else \
         nullcontext()
     with autocast:
         return SizeAdapter(generator)(inputs)
@@ -121,10 +123,48 @@ def _model_device(model):
     return torch.device('cpu') if param is None else param.device
 
 
-def _check_fp16(model, fp16):
-    if fp16 and _model_device(model).type != 'cuda':
-        raise ValueError('fp16=True needs the model on a CUDA device; on the '
-                         'CPU run in float32 (leave fp16 off).')
+DTYPE_NAMES = ('fp32', 'fp16', 'bf16')
+
+
+def resolve_dtype(device, dtype=None, fp16=False):
+    """The compute dtype of inference on ``device``, checked.
+
+    Args:
+        device (str | torch.device): Where the model runs.
+        dtype (str | torch.dtype, optional): ``'fp32'`` (default),
+            ``'fp16'`` (CUDA) or ``'bf16'`` (CUDA, or a CPU with native
+            bfloat16: :func:`~deblurkit.models.generators.fast.onednn.native_bf16`),
+            or the torch dtype.
+        fp16 (bool): The older spelling of ``dtype='fp16'``.
+
+    Returns:
+        torch.dtype | None: float16 or bfloat16; None for float32.
+
+    Raises:
+        ValueError: An unknown dtype, float16 off CUDA, or bfloat16 on a
+        CPU without native bfloat16 (oneDNN would emulate it, slower than
+        float32).
+    """
+    if fp16:
+        if DTYPES.get(dtype, dtype) not in (torch.float32, torch.float16):
+            raise ValueError(f'fp16=True and dtype={dtype!r} disagree; give '
+                             'only dtype')
+        dtype = torch.float16
+    if not (dtype in DTYPES or dtype in DTYPES.values()):
+        raise ValueError(f'dtype must be one of {", ".join(DTYPE_NAMES)} (or '
+                         f'a torch dtype of them), got {dtype!r}')
+    dtype = DTYPES.get(dtype, dtype)
+    device = torch.device(device)
+    if dtype == torch.float16 and device.type != 'cuda':
+        raise ValueError('fp16 needs the model on a CUDA device; on the CPU '
+                         'run in fp32 (or bf16 where the CPU has it).')
+    if dtype == torch.bfloat16 and device.type == 'cpu' and \
+            not native_bf16():
+        raise ValueError(
+            'bf16 needs a CPU with native bfloat16 (AVX512-BF16 or AMX-BF16 '
+            'on x86, BF16 on Arm) and this one has none (bf16 would be '
+            'emulated, slower than fp32); run in fp32.')
+    return None if dtype == torch.float32 else dtype
 
 
 def _check_size(model, height, width):
@@ -197,7 +237,7 @@ def tile_windows(length, tile, overlap):
             for start, weight in zip(starts, weights)]
 
 
-def _deblur_tiled(model, image, tile, overlap, batch_size, fp16):
+def _deblur_tiled(model, image, tile, overlap, batch_size, dtype):
     """Deblur a ``(3, H, W)`` tensor in blended tiles (see
     :func:`tile_windows`); the tiles of one image are batched."""
     _, height, width = image.shape
@@ -213,7 +253,7 @@ def _deblur_tiled(model, image, tile, overlap, batch_size, fp16):
             image[:, y:y + len(wy), x:x + len(wx)] for y, wy, x, wx in chunk
         ]
         for (y, wy, x, wx), pred in zip(
-                chunk, _run_generator(model, crops, fp16)):
+                chunk, _run_generator(model, crops, dtype)):
             weight = torch.from_numpy(np.outer(wy, wx).astype(np.float32))
             output[:, y:y + len(wy), x:x + len(wx)] += pred.cpu() * weight
     return output
@@ -238,7 +278,8 @@ def deblur_images(model,
                   batch_size=1,
                   tile=None,
                   tile_overlap=32,
-                  fp16=False):
+                  fp16=False,
+                  dtype=None):
     """Deblur several images.
 
     Images of the same size run together, ``batch_size`` at a time; images
@@ -256,7 +297,11 @@ def deblur_images(model,
             (at least 64) to bound memory on large images.
         tile_overlap (int): Minimum overlap of neighbouring tiles, blended
             with cosine ramps.
-        fp16 (bool): Half precision (CUDA autocast); needs a CUDA model.
+        fp16 (bool): Same as ``dtype='fp16'``.
+        dtype (str | torch.dtype, optional): Compute precision: ``'fp32'``
+            (default), ``'fp16'`` (CUDA) or ``'bf16'`` (CUDA, or a CPU with
+            native bfloat16; per-image statistics stay float32). Raises
+            ValueError where the device cannot (:func:`resolve_dtype`).
 
     Returns:
         list[np.ndarray]: One array per input, of its size, channels and
@@ -266,7 +311,7 @@ def deblur_images(model,
             batch_size, int) or batch_size < 1:
         raise ValueError(f'batch_size must be an int >= 1, got {batch_size!r}')
     check_tile_options(tile, tile_overlap)
-    _check_fp16(model, fp16)
+    dtype = resolve_dtype(_model_device(model), dtype, fp16)
     arrays = [
         read_image_file(img) if isinstance(img, (str, os.PathLike)) else
         _check_array(img) for img in imgs
@@ -278,10 +323,10 @@ def deblur_images(model,
             tensor = img2tensor(img)
             _check_size(model, *tensor.shape[-2:])
             if tile >= max(tensor.shape[-2:]):
-                pred = _run_generator(model, [tensor.to(device)], fp16)[0]
+                pred = _run_generator(model, [tensor.to(device)], dtype)[0]
             else:
                 pred = _deblur_tiled(model, tensor.to(device), tile,
-                                     tile_overlap, batch_size, fp16)
+                                     tile_overlap, batch_size, dtype)
             results[i] = tensor2img(pred, img)
         return results
     groups = {}
@@ -292,12 +337,17 @@ def deblur_images(model,
         for first in range(0, len(indices), batch_size):
             chunk = indices[first:first + batch_size]
             tensors = [img2tensor(arrays[i]).to(device) for i in chunk]
-            for i, pred in zip(chunk, _run_generator(model, tensors, fp16)):
+            for i, pred in zip(chunk, _run_generator(model, tensors, dtype)):
                 results[i] = tensor2img(pred, arrays[i])
     return results
 
 
-def deblur_image(model, img, tile=None, tile_overlap=32, fp16=False):
+def deblur_image(model,
+                 img,
+                 tile=None,
+                 tile_overlap=32,
+                 fp16=False,
+                 dtype=None):
     """Deblur one image.
 
     The network sees RGB in [0, 1] (uint8 / 255, uint16 / 65535); the result
@@ -312,13 +362,15 @@ def deblur_image(model, img, tile=None, tile_overlap=32, fp16=False):
             ``H x W x 4`` (BGRA) array, uint8, uint16, or float in [0, 1].
         tile (int, optional): Deblur in overlapping tiles of this size.
         tile_overlap (int): Minimum overlap of neighbouring tiles.
-        fp16 (bool): Half precision (CUDA autocast); needs a CUDA model.
+        fp16 (bool), dtype (str | torch.dtype): Compute precision, as in
+            :func:`deblur_images`.
 
     Returns:
         np.ndarray: The deblurred image, same shape and dtype as the input.
     """
     return deblur_images(
-        model, [img], tile=tile, tile_overlap=tile_overlap, fp16=fp16)[0]
+        model, [img], tile=tile, tile_overlap=tile_overlap, fp16=fp16,
+        dtype=dtype)[0]
 
 
 def count_video_frames(src):
@@ -353,7 +405,8 @@ def deblur_video(model,
                  scene_cut=SCENE_CUT_THRESHOLD,
                  frames_out=False,
                  frame_ext='.png',
-                 backend='auto'):
+                 backend='auto',
+                 dtype=None):
     """Deblur every frame of a video into a new video (or folder of frames).
 
     Decoding, deblurring and encoding overlap (:func:`run_pipeline`), with
@@ -377,7 +430,7 @@ def deblur_video(model,
             ``frames_out`` a new folder of numbered frames.
         batch_size (int): Frames per forward pass.
         tile (int, optional), tile_overlap (int), fp16 (bool): As in
-            :func:`deblur_images`.
+            :func:`deblur_images`; so is ``dtype`` (last argument).
         side_by_side_output (bool): Write input | output frames.
         progress (callable, optional): Called with the number of frames
             just written.
@@ -393,6 +446,8 @@ def deblur_video(model,
         frames_out (bool): Write a folder of frames instead of a video.
         frame_ext (str): Image format of those frames.
         backend (str): ``'auto'``, ``'pyav'`` or ``'opencv'`` for reading.
+        dtype (str | torch.dtype, optional): Compute precision, as in
+            :func:`deblur_images`.
 
     Returns:
         dict: ``frames``, ``fps`` and ``size`` (width, height) written, and
@@ -416,6 +471,7 @@ def deblur_video(model,
                                                   '.avi'):
             raise VideoOptionError(f'{dst!r}: without PyAV only .mp4 .mov '
                                    '.mkv .avi videos can be written')
+    dtype = resolve_dtype(_model_device(model), dtype, fp16)
     if osp.exists(dst) and osp.exists(src) and osp.samefile(src, dst):
         raise ValueError(f'{dst!r} is the input video; choose another output')
     source = open_source(src, fps=fps, backend=backend)
@@ -430,7 +486,7 @@ def deblur_video(model,
 
     def deblur(frames):
         outputs = deblur_images(model, frames, batch_size, tile,
-                                tile_overlap, fp16)
+                                tile_overlap, dtype=dtype)
         if not size:
             size.append(frames[0].shape[1::-1])
         return outputs
@@ -449,5 +505,6 @@ def deblur_video(model,
 __all__ = [
     'IMG_EXTENSIONS', 'VIDEO_EXTENSIONS', 'deblur_image', 'deblur_images',
     'deblur_video', 'read_image_file', 'write_image_file', 'side_by_side',
-    'tile_windows', 'count_video_frames', 'check_tile_options'
+    'tile_windows', 'count_video_frames', 'check_tile_options',
+    'resolve_dtype'
 ]

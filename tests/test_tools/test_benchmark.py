@@ -78,3 +78,53 @@ def test_contradictory_options_are_refused(extra, message, capsys):
         benchmark.parse_args([TINY_CONFIG, *extra])
     assert err.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('flags', [['--dtype', 'bf16'], ['--bf16']])
+def test_bf16_reports_its_psnr_against_fp32(tmp_path, monkeypatch, flags):
+    from deblurkit.apis import inference
+    monkeypatch.setattr(inference, 'native_bf16', lambda: True)
+    result = _run(tmp_path, *flags, '--norm-stats', 'running')
+    assert result['dtype'] == 'bfloat16'
+    vs = result['vs_fp32']
+    assert 0 < vs['max_abs_diff'] < 0.05
+    assert 45 < vs['psnr_db'] < 120
+    assert 'vs_fp32' not in _run(tmp_path)
+
+
+def test_bf16_refused_without_native_support(monkeypatch, capsys):
+    from deblurkit.apis import inference
+    monkeypatch.setattr(inference, 'native_bf16', lambda: False)
+    with pytest.raises(SystemExit) as err:
+        benchmark.parse_args([TINY_CONFIG, '--dtype', 'bf16'])
+    assert err.value.code == 2
+    assert 'native bfloat16' in capsys.readouterr().err
+    args = benchmark.parse_args(
+        [TINY_CONFIG, '--dtype', 'bf16', '--allow-emulated-bf16'])
+    assert args.dtype == 'bf16'
+    assert benchmark.parse_args([TINY_CONFIG]).dtype == 'fp32'
+
+
+def test_image_input(tmp_path):
+    import cv2
+    import numpy as np
+    img = np.zeros((30, 40, 3), np.uint8)
+    img[:, 20:] = 255
+    cv2.imwrite(str(tmp_path / 'half.png'), img)
+    x = benchmark.make_input(2, (64, 96), 'cpu', str(tmp_path / 'half.png'))
+    assert x.shape == (2, 3, 64, 96)
+    assert x[:, :, :, :40].max() == -1 and x[:, :, :, 56:].min() == 1
+
+
+def test_bf16_interleaved_with_fp32(tmp_path, monkeypatch, capsys):
+    from deblurkit.apis import inference
+    monkeypatch.setattr(inference, 'native_bf16', lambda: True)
+    result = _run(tmp_path, '--dtype', 'bf16', '--interleave-fp32')
+    vs = result['vs_fp32']
+    _check_latency(vs['latency_s'])
+    ratios = [f / t for f, t in zip(vs['latency_s']['all'],
+                                    result['latency_s']['all'])]
+    assert vs['speedup']['pairs'] == pytest.approx(ratios)
+    assert 'fp32 interleaved' in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        benchmark.parse_args([TINY_CONFIG, '--interleave-fp32'])

@@ -316,3 +316,33 @@ def test_video_options_sequences_and_a_damaged_input(checkpoint, tmp_path,
     assert 'damaged input: 1 of 5 frames could not be decoded' in printed
     assert sorted(os.listdir(tmp_path / 'out2' / 'clip')) == [
         f'{i:06d}.png' for i in (1, 2, 3, 4)]
+
+
+def test_dtype_bf16(checkpoint, tmp_path, capsys, monkeypatch):
+    from deblurkit.apis import inference
+    path, model = checkpoint
+    img = rand((40, 56, 3))
+    cv2.imwrite(str(tmp_path / 'a.png'), img)
+    monkeypatch.setattr(inference, 'native_bf16', lambda: False)
+    assert run([tmp_path / 'a.png'], tmp_path / 'out', path, '--dtype',
+               'bf16') == 2
+    err = capsys.readouterr().err
+    assert '--dtype bf16' in err and 'native bfloat16' in err
+    assert 'Traceback' not in err and not (tmp_path / 'out').exists()
+    monkeypatch.setattr(inference, 'native_bf16', lambda: True)
+    assert run([tmp_path / 'a.png'], tmp_path / 'out', path, '--dtype',
+               'bf16') == 0
+    np.testing.assert_array_equal(
+        cv2.imread(str(tmp_path / 'out' / 'a.png')),
+        deblur_image(model, img, dtype='bf16'))
+
+
+def test_dtype_choices():
+    assert deblur_tool.parse_args(['a.png', '--config', 'c', '--checkpoint',
+                                   'k', '--out', 'o']).dtype is None
+    args = deblur_tool.parse_args(['a.png', '--config', 'c', '--checkpoint',
+                                   'k', '--out', 'o', '--dtype', 'fp32'])
+    assert args.dtype == 'fp32'
+    with pytest.raises(SystemExit):
+        deblur_tool.parse_args(['a.png', '--config', 'c', '--checkpoint',
+                                'k', '--out', 'o', '--dtype', 'int8'])

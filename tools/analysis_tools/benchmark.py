@@ -31,6 +31,11 @@ separate process, as the official predictor does, with glibc's default
 allocator unless ``--reference-allocator tuned``.
 
 Without ``--checkpoint`` the weights are random (nothing is downloaded).
+``--dtype fp16|bf16`` also runs the same path in float32 on the same input
+after the timing and reports the output's PSNR against it (on the [0, 1]
+scale; ``--image`` measures on a real image instead of noise);
+``--interleave-fp32`` also times it, one call of each in turn, for a
+speed-up that holds on a busy machine.
 Latency is the wall time of one call (after ``--warmup`` calls; CUDA is
 synchronised before and after). Peak memory is, on the CPU, the increase
 of the process's peak resident set (VmHWM, reset through
@@ -59,9 +64,11 @@ if REPO not in sys.path:
 
 from mmengine.config import DictAction  # noqa: E402
 
+from deblurkit.apis.inference import DTYPE_NAMES, resolve_dtype  # noqa
 from deblurkit.apis.init_model import build_generator, init_model  # noqa
 from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
+from deblurkit.fileio.image import img2tensor, read_image_file  # noqa
 from deblurkit.engine import atomic_write  # noqa: E402
 from deblurkit.models.generators.contract import (SizeAdapter,  # noqa
                                                  pad_multiple_of)
@@ -159,17 +166,32 @@ def summarize(times):
     }
 
 
-def make_input(batch_size, shape, device):
-    """The benchmark's input: the same in every process (seed 0)."""
-    rng = torch.Generator().manual_seed(0)
-    return (torch.rand(batch_size, 3, *shape, generator=rng) * 2 - 1).to(
-        device)
+def make_input(batch_size, shape, device, image=None):
+    """The benchmark's input, the same in every process: uniform noise in
+    [-1, 1] (seed 0), or ``image`` (a file) resized to ``shape``."""
+    if image is None:
+        rng = torch.Generator().manual_seed(0)
+        x = torch.rand(batch_size, 3, *shape, generator=rng) * 2 - 1
+    else:
+        rgb = img2tensor(read_image_file(image))[None]
+        x = torch.nn.functional.interpolate(
+            rgb, size=tuple(shape), mode='bilinear', antialias=True,
+            align_corners=False).clamp_(0, 1) * 2 - 1
+        x = x.expand(batch_size, -1, -1, -1).contiguous()
+    return x.to(device)
 
 
 # ---------------------------------------------------------------- the paths
 def _dtype(args):
-    return torch.float16 if args.fp16 else (
-        torch.bfloat16 if args.bf16 else torch.float32)
+    return {'fp16': torch.float16, 'bf16': torch.bfloat16}.get(
+        args.dtype, torch.float32)
+
+
+def psnr(output, reference):
+    """PSNR in dB of ``output`` against ``reference`` (both in [-1, 1],
+    measured on the [0, 1] scale); inf where they are equal."""
+    mse = ((output.double() - reference.double()) / 2).pow(2).mean().item()
+    return float('inf') if mse == 0 else 10 * np.log10(1 / mse)
 
 
 def build_runner(args, generator, x, device, work):
@@ -245,6 +267,28 @@ def _onnx_runner(args, generator, x, device, work):
     return (lambda: session.run(None, {INPUT_NAME: feed})), output_of
 
 
+def _fp32_runner(args, generator, x, device):
+    """``build_runner`` for the same path in float32."""
+    fp32 = argparse.Namespace(**{**vars(args), 'dtype': 'fp32',
+                                 'compile': False})
+    return build_runner(fp32, generator, x, device, None)
+
+
+def _compare_with_fp32(output, reference, fp32_times, times, batch_size):
+    """PSNR and largest difference of ``output`` against the float32
+    ``reference``, and the speed-up over float32 when it was timed."""
+    found = dict(psnr_db=psnr(output, reference),
+                 max_abs_diff=float((output - reference).abs().max()))
+    if fp32_times:
+        ratios = [f / t for f, t in zip(fp32_times, times)]
+        found.update(
+            latency_s=summarize(fp32_times),
+            fps=batch_size / statistics.median(fp32_times),
+            speedup=dict(median_of_pairs=statistics.median(ratios),
+                         min=min(ratios), max=max(ratios), pairs=ratios))
+    return found
+
+
 # ----------------------------------------------------- the reference process
 class InferenceReference:
     """The official-equivalent reference, built in a process of its own by
@@ -266,7 +310,7 @@ class InferenceReference:
                                              weights_only=True))
         self.generator = SizeAdapter(generator.to(self.device).train())
         self.x = make_input(spec['batch_size'], tuple(spec['shape']),
-                            self.device)
+                            self.device, spec.get('image'))
         self.memory = PeakMemory(self.device)
         self.started = False
 
@@ -308,10 +352,27 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=2,
                         help='untimed calls first')
     precision = parser.add_mutually_exclusive_group()
-    precision.add_argument('--fp16', action='store_true',
-                           help='float16 weights and inputs (CUDA only)')
-    precision.add_argument('--bf16', action='store_true',
-                           help='bfloat16 weights and inputs')
+    precision.add_argument(
+        '--dtype', choices=DTYPE_NAMES, default='fp32',
+        help='compute precision: fp32, fp16 (CUDA), bf16 (CUDA, or a CPU '
+        'with native bfloat16); with fp16/bf16 the output is also compared '
+        'with the fp32 fast path (PSNR)')
+    precision.add_argument('--fp16', dest='dtype', action='store_const',
+                           const='fp16', help='same as --dtype fp16')
+    precision.add_argument('--bf16', dest='dtype', action='store_const',
+                           const='bf16', help='same as --dtype bf16')
+    parser.add_argument(
+        '--allow-emulated-bf16', action='store_true',
+        help='run --dtype bf16 on a CPU without native bfloat16 (oneDNN '
+        'emulates it: correct, slower than fp32)')
+    parser.add_argument(
+        '--interleave-fp32', action='store_true',
+        help='with --dtype fp16/bf16: also time the same path in fp32, one '
+        'call of each in turn, and report the speed-up (the peak memory '
+        'then counts both)')
+    parser.add_argument(
+        '--image', help='measure on this image file, resized to --shape '
+        '(default: uniform noise)')
     parser.add_argument(
         '--channels-last',
         action=argparse.BooleanOptionalAction,
@@ -356,20 +417,29 @@ def parse_args(argv=None):
     if args.repeat < 1 or args.warmup < 0 or args.batch_size < 1:
         problems.append('--repeat and --batch-size must be >= 1 and '
                         '--warmup >= 0')
-    if args.backend == 'onnxruntime' and (args.fp16 or args.bf16
-                                          or args.compile
+    reduced = args.dtype != 'fp32'
+    if args.backend == 'onnxruntime' and (reduced or args.compile
                                           or args.channels_last):
         problems.append('--backend onnxruntime runs the float32 ONNX model:'
                         ' drop --fp16/--bf16/--compile/--channels-last')
-    if args.impl == 'official' and (args.fp16 or args.bf16 or args.compile
+    if args.impl == 'official' and (reduced or args.compile
                                     or args.channels_last
                                     or args.norm_stats or args.reference):
         problems.append('--impl official is the reference itself (float32, '
                         'NCHW, eager, train-mode statistics): drop --fp16/'
                         '--bf16/--compile/--channels-last/--norm-stats/'
                         '--reference')
-    if args.fp16 and not args.device.startswith('cuda'):
+    if args.interleave_fp32 and not reduced:
+        problems.append('--interleave-fp32 compares --dtype fp16/bf16 with '
+                        'fp32: give one of them')
+    if args.dtype == 'fp16' and not args.device.startswith('cuda'):
         problems.append('--fp16 needs --device cuda (use --bf16 on the CPU)')
+    elif args.dtype == 'bf16' and not args.allow_emulated_bf16:
+        try:
+            resolve_dtype(args.device, 'bf16')
+        except (ValueError, RuntimeError) as err:
+            problems.append(f'--dtype bf16: {err} (--allow-emulated-bf16 '
+                            'runs it anyway)')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         problems.append(f'--device {args.device}: CUDA is not available here')
     if problems:
@@ -448,9 +518,12 @@ def _run_benchmark(args, work):
             dict(config=args.config, cfg_options=args.cfg_options,
                  state=state, shape=shape, batch_size=args.batch_size,
                  device=args.device, threads=torch.get_num_threads(),
-                 allocator=args.reference_allocator))
-    x = make_input(args.batch_size, shape, device)
+                 allocator=args.reference_allocator, image=args.image))
+    x = make_input(args.batch_size, shape, device, args.image)
     run, output_of = build_runner(args, generator, x, device, work)
+    fp32_run = fp32_output_of = None
+    if args.dtype != 'fp32' and args.backend == 'torch':
+        fp32_run, fp32_output_of = _fp32_runner(args, generator, x, device)
     memory = PeakMemory(device)
     load_before = _load()
     memory.start()
@@ -458,17 +531,25 @@ def _run_benchmark(args, work):
         first_call = time_call(run, device)
         for _ in range(args.warmup - 1):
             time_call(run, device)
-        ref_times, times = [], []
+        ref_times, times, fp32_times = [], [], []
+        for _ in range(args.warmup if args.interleave_fp32 else 0):
+            time_call(fp32_run, device)
         for _ in range(args.warmup if reference else 0):
             reference.call('run')
         for _ in range(args.repeat):
             if reference:
                 ref_times.append(reference.call('run'))
             times.append(time_call(run, device))
+            if args.interleave_fp32:
+                fp32_times.append(time_call(fp32_run, device))
         peak = memory.mb()
         result = _results(args, device, allocator, norm_stats, times,
                           first_call, peak, memory.method,
                           pad_multiple_of(generator))
+        if args.dtype != 'fp32' and args.backend == 'torch':
+            result['vs_fp32'] = _compare_with_fp32(
+                output_of(x), fp32_output_of(x), fp32_times, times,
+                args.batch_size)
         if reference:
             ref_peak, ref_method = reference.call('peak_memory')
             ref_out = reference.call('output')
@@ -566,6 +647,18 @@ def format_results(r):
         'peak memory: ' + ('n/a' if mem is None else f'+{mem:.0f} MiB') +
         f" ({r['memory_method']})",
     ]
+    if 'vs_fp32' in r:
+        vs = r['vs_fp32']
+        lines.append(f"output against the fp32 {r['impl']} path: PSNR "
+                     f"{vs['psnr_db']:.2f} dB, max |difference| "
+                     f"{vs['max_abs_diff']:.2e}")
+        if 'speedup' in vs:
+            sp = vs['speedup']
+            lines.append(
+                f"fp32 interleaved: median {vs['latency_s']['median']:.4f} s"
+                f" ({vs['fps']:.2f} fps); speed-up {sp['median_of_pairs']:.2f}"
+                f"x (median of {len(sp['pairs'])} pairs; min {sp['min']:.2f}"
+                f", max {sp['max']:.2f})")
     if 'reference' in r:
         ref, sp = r['reference'], r['speedup']
         rlat = ref['latency_s']

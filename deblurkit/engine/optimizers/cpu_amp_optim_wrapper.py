@@ -8,11 +8,12 @@ from deblurkit.registry import OPTIM_WRAPPERS
 
 
 def cpu_supports_bf16():
-    """Whether this CPU runs bfloat16 convolutions natively (oneDNN's
-    check: AVX512-BF16 or AMX; without them oneDNN emulates bf16, which is
-    correct but slower than float32)."""
-    return bool(torch.backends.mkldnn.is_available()
-                and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    """Whether this CPU runs bfloat16 convolutions natively (AVX512-BF16 or
+    AMX-BF16, as :func:`~deblurkit.models.generators.fast.onednn.native_bf16`
+    reads them; without them oneDNN emulates bf16, which is correct but
+    slower than float32)."""
+    from deblurkit.models.generators.fast.onednn import native_bf16
+    return native_bf16()
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -4,6 +4,8 @@
   inference-only module with the same outputs (:mod:`.generator`);
 - :func:`fast_generator_for` keeps one per generator for
   ``deblurkit.apis`` (:mod:`.cache`);
+- :mod:`.onednn` holds the only calls of torch's private oneDNN operators
+  (fused convolutions), each with a public-operator fallback;
 - :func:`export_onnx` writes the generator as ONNX with faithful per-image
   normalisation (:mod:`.onnx_export`).
 """

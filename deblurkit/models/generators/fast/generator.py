@@ -38,16 +38,16 @@ import copy
 import torch
 import torch.nn as nn
 
-from ...heads.fpn_head import FPNHead
 from ...layers.conv import DepthwiseSeparableConv2d
 from ...layers.norm import NORM_STATS_MODES, set_norm_stats
-from ...necks.fpn import FPN
 from ..fpn_generator import FPNGenerator
 from .layers import (FastNorm, FusedConv, ScaledResidualBlock,
                      convert_conv_weights,
                      fold_affine_into, folded_affine, is_norm,
                      uses_image_stats)
 from .rewrite import fuse_conv_norm_act, fuse_module_tree
+from .source_contract import read_source
+from .tuning import BYTE_RATE, MAC_RATE
 from .upsampled_conv import UpsampledConv3x3, add_upsampled_
 
 DTYPES = {
@@ -139,8 +139,8 @@ class TopDownConv(nn.Module):
 
     Args:
         lateral (nn.Conv2d): The 1x1 lateral convolution (no bias).
-        conv (nn.Module): The 3x3 convolution (dense or separable).
-        norm (nn.Module | None): The norm after it (then a ReLU).
+        block (ConvNormReLU): The 3x3 convolution (dense or separable) and
+            the norm after it (then a ReLU).
         scale (int): Upsampling factor of ``low``.
         norm_stats (str | None): Statistics of the norm.
 
@@ -148,9 +148,10 @@ class TopDownConv(nn.Module):
     ``(N, Cout, H, W)``.
     """
 
-    def __init__(self, lateral, conv, norm, scale=2, norm_stats=None):
+    def __init__(self, lateral, block, scale=2, norm_stats=None):
         super().__init__()
-        self.post = _PostNorm(norm, norm_stats)
+        conv = block.conv
+        self.post = _PostNorm(block.norm, norm_stats)
         folded = self.post.folded
         self.fused = (lateral.bias is None
                       and tuple(lateral.kernel_size) == (1, 1)
@@ -180,11 +181,6 @@ class TopDownConv(nn.Module):
         return self.post(y)
 
 
-# A rough CPU cost model, per output pixel: MACs at about 180 G/s, bytes of
-# materialised maps (written and read back, float32) at about 10 GB/s.
-_MAC_RATE, _BYTE_RATE = 180e9, 10e9
-
-
 def _folded_pays(lateral, conv, scale):
     """Whether :class:`TopDownConv`'s folded form is the cheaper one."""
     if type(conv) is nn.Conv2d:
@@ -204,8 +200,9 @@ def _folded_pays(lateral, conv, scale):
         direct_macs = (c_in + 9 + c_out) * width
     # lateral map written, added to, convolved (and the depthwise output)
     direct_bytes = 4 * (6 * width + c_out)
-    return (folded_macs / _MAC_RATE + folded_bytes / _BYTE_RATE <=
-            direct_macs / _MAC_RATE + direct_bytes / _BYTE_RATE)
+    # A rough CPU cost model, per output pixel (see tuning.py).
+    return (folded_macs / MAC_RATE + folded_bytes / BYTE_RATE <=
+            direct_macs / MAC_RATE + direct_bytes / BYTE_RATE)
 
 
 def _fold_into_fused(layers, folded):
@@ -224,8 +221,8 @@ class FastFPNDecoder(nn.Module):
     branches' own resolutions.
 
     Args:
-        fpn (FPN): The source neck (its weights are copied).
-        head (FPNHead): The source head.
+        parts (DecoderParts): The layers of the source neck and head
+            (:func:`~.source_contract.read_decoder`; weights are copied).
         norm_stats (str | None): Statistics of their norms.
 
     Shapes: the five backbone maps -> the residual ``(N, 3, H, W)``,
@@ -235,39 +232,29 @@ class FastFPNDecoder(nn.Module):
     # Upsampling factor of head4, head3, head2, head1 in the concatenation.
     SCALES = (8, 4, 2, 1)
 
-    def __init__(self, fpn, head, norm_stats=None):
+    def __init__(self, parts, norm_stats=None):
         super().__init__()
-        self.lateral4 = fuse_conv_norm_act(fpn.lateral4)
-        for k, i in ((1, 3), (2, 2), (3, 1)):
-            td = getattr(fpn, f'td{k}')
+        laterals = parts.laterals
+        self.lateral4 = fuse_conv_norm_act(laterals[4])
+        # td1 follows lateral3, td2 lateral2, td3 lateral1.
+        for k, block in enumerate(parts.top_down, 1):
             self.add_module(
-                f'td{k}',
-                TopDownConv(
-                    getattr(fpn, f'lateral{i}'), td[0],
-                    td[1] if len(td) > 2 else None, 2, norm_stats))
-        for k in (1, 2, 3, 4):
-            branch = getattr(head, f'head{k}')
+                f'td{k}', TopDownConv(laterals[4 - k], block, 2, norm_stats))
+        for k, (block0, block1) in enumerate(parts.branches, 1):
             self.add_module(
                 f'head{k}',
                 nn.Sequential(
-                    fuse_conv_norm_act(branch.block0, act='relu'),
-                    fuse_conv_norm_act(branch.block1, act='relu')))
-        self._build_smooth(head.smooth, norm_stats)
-        smooth2 = head.smooth2
-        self.smooth2 = TopDownConv(fpn.lateral0, smooth2[0],
-                                   smooth2[1] if len(smooth2) > 2 else None,
-                                   2, norm_stats)
-        weight, bias = _dense_equivalent(head.final)
+                    fuse_conv_norm_act(block0, act='relu'),
+                    fuse_conv_norm_act(block1, act='relu')))
+        self._build_smooth(parts.smooth, norm_stats)
+        self.smooth2 = TopDownConv(laterals[0], parts.smooth2, 2, norm_stats)
+        weight, bias = _dense_equivalent(parts.final)
         self.final = UpsampledConv3x3(weight, 2, bias)
 
     def _build_smooth(self, smooth, norm_stats):
-        if len(smooth) == 3:
-            conv, norm = smooth[0], smooth[1]
-        else:
-            conv, norm = smooth[0], None
-        self.smooth_post = _PostNorm(norm, norm_stats)
+        self.smooth_post = _PostNorm(smooth.norm, norm_stats)
         folded = self.smooth_post.folded
-        depthwise, weight, bias = _conv3x3_parts(conv)
+        depthwise, weight, bias = _conv3x3_parts(smooth.conv)
         if folded is not None:
             weight, bias = fold_affine_into(weight, bias, *folded)
         elif bias is not None:
@@ -377,27 +364,25 @@ class FastFPNGenerator(nn.Module):
                  dtype=torch.float32,
                  channels_last=True):
         super().__init__()
-        norm_stats = norm_stats or getattr(generator, 'norm_stats',
-                                           'per_image')
+        source = read_source(generator)
+        norm_stats = norm_stats or source.norm_stats
         if norm_stats not in NORM_STATS_MODES:
             raise ValueError(f'norm_stats must be one of {NORM_STATS_MODES},'
                              f' got {norm_stats!r}')
         self.norm_stats = norm_stats
-        self.pad_mode = generator.pad_mode
-        self.pad_multiple = generator.pad_multiple
-        self.global_residual = generator.global_residual
+        self.pad_mode = source.pad_mode
+        self.pad_multiple = source.pad_multiple
+        self.global_residual = source.global_residual
         memory_format = torch.channels_last if channels_last else \
             torch.contiguous_format
         self.backbone = _InLayout(
-            self._copy(generator.backbone), dtype, memory_format)
-        if (type(generator.neck) is FPN and generator.neck.top_down_convs
-                and type(generator.head) is FPNHead):
+            self._copy(source.backbone), dtype, memory_format)
+        if source.decoder is not None:
             self.neck = nn.Identity()  # the decoder takes the backbone maps
-            self.head = FastFPNDecoder(generator.neck, generator.head,
-                                       norm_stats)
+            self.head = FastFPNDecoder(source.decoder, norm_stats)
         else:
-            self.neck = self._copy(generator.neck)
-            self.head = self._copy(generator.head)
+            self.neck = self._copy(source.neck)
+            self.head = self._copy(source.head)
         convert_conv_weights(self, (FusedConv, UpsampledConv3x3,
                                     ScaledResidualBlock), dtype,
                              memory_format)

@@ -24,6 +24,10 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.instancenorm import _InstanceNorm
 
 from ...layers.temporal_norm import active_provider, smooth_stats
+from . import onednn
+from .tuning import (BLOCKED_STATS_PIXELS, GRAM_BLOCK_ROWS,
+                     GRAM_STATS_ELEMENTS, STATS_BLOCK_ROWS,
+                     STATS_GROUP_COLUMNS)
 
 
 # Activations applied in place (and fused into oneDNN convolutions).
@@ -55,13 +59,9 @@ def is_simple_activation(module):
 
 def apply_activation_(x, act):
     """``act(x)``, in place for ReLU and ReLU6 (``x`` is a fresh tensor)."""
-    if act is None:
-        return x
-    if act == _RELU:
-        return x.relu_()
-    if act == _RELU6:
-        return x.clamp_(0, 6)
-    return act(x)
+    if isinstance(act, nn.Module):
+        return act(x)
+    return onednn.activate_(x, act)
 
 
 def is_norm(module):
@@ -181,16 +181,15 @@ def _smoothed_norm(x, weight, bias, eps, key):
 PRECISE_STATS_PIXELS = 1 << 13
 
 
-# Rows per block, and most columns per product, of the blocked sums of
-# :func:`_precise_stats`.
-STATS_BLOCK_ROWS = 256
-STATS_GROUP_COLUMNS = 16
-# From this many pixels on the blocked sums pay for their extra calls.
-BLOCKED_STATS_PIXELS = 1 << 15
-
-
 def _large_channels_last_cpu(x):
+    """Whether :func:`_precise_stats` takes the statistics of ``x``.
+
+    A bfloat16/float16 map never: the batch-norm kernel's float32
+    statistics are far more precise than the map's own rounding, and one
+    kernel is faster than a separate pass (and a squared copy) for them.
+    """
     return (x.device.type == 'cpu' and x.shape[0] == 1
+            and x.dtype not in _REDUCED
             and x.shape[2] * x.shape[3] >= PRECISE_STATS_PIXELS
             and not x.is_contiguous()
             and x.is_contiguous(memory_format=torch.channels_last))
@@ -256,12 +255,11 @@ def per_image_norm_act(x, weight, bias, eps, act, key=None):
     """``act(per_image_norm(x, weight, bias, eps, key))``.
 
     On a large channels-last float32 image on the CPU, after the statistics
-    the normalisation and a ReLU/ReLU6 are one oneDNN kernel (a 1x1
-    depthwise convolution whose weights are the per-channel scale, with the
-    activation as its post-op): the map is read once and written once.
+    the normalisation and a ReLU/ReLU6 are one kernel
+    (:func:`onednn.channel_affine_act`): the map is read once and written
+    once.
     """
-    if (_ONEDNN_POINTWISE and x.dtype == torch.float32
-            and (act is None or isinstance(act, str))
+    if (x.dtype == torch.float32 and (act is None or isinstance(act, str))
             and _large_channels_last_cpu(x)):
         if key is not None and active_provider() is not None:
             scale, shift = (t[0] for t in _smoothed_affine(
@@ -269,24 +267,11 @@ def per_image_norm_act(x, weight, bias, eps, act, key=None):
         else:
             scale, shift = norm_affine(*_precise_stats(x), eps, weight,
                                        bias)
-        channels = x.shape[1]
-        attr, scalars = _ONEDNN_ATTRS[act]
-        return torch.ops.mkldnn._convolution_pointwise(
-            x, scale.view(channels, 1, 1, 1), shift, [0, 0], [1, 1], [1, 1],
-            channels, attr, scalars, '')
+        return onednn.channel_affine_act(x, scale, shift, act)
     return apply_activation_(per_image_norm(x, weight, bias, eps, key), act)
 
 
 _REDUCED = (torch.float16, torch.bfloat16)
-
-# From this many output values (pixels x channels) on, an expanding 1x1
-# convolution takes its output's statistics from its input
-# (:meth:`FusedConv._image_affine_weights`); below, the dozen small
-# operations that costs outweigh the passes over the output it saves.
-GRAM_STATS_ELEMENTS = 1 << 20
-# Rows per block of the Gram matrix in :func:`_mean_and_covariance`.
-GRAM_BLOCK_ROWS = 2048
-
 
 def _mean_and_covariance(pixels):
     """Mean and biased covariance (float64) of the rows of ``pixels``.
@@ -302,6 +287,10 @@ def _mean_and_covariance(pixels):
     float32 product over all the rows.
     """
     n = pixels.shape[0]
+    if pixels.dtype in _REDUCED:
+        # A float32 copy of the (smaller) input is cheap; float32 products
+        # are precise enough here.
+        pixels = pixels.float()
     if pixels.dtype != torch.float32:
         pixels = pixels.double()
         mean = pixels.mean(0)
@@ -486,16 +475,13 @@ class FusedConv(nn.Module):
         return weight, shift.to(x.dtype)
 
     def _conv_act(self, x, weight, bias):
-        """``act(conv(x))``, as one oneDNN kernel on the CPU in float32."""
-        if (self.act is None and x.device.type == 'cpu'
-                and x.dtype == torch.float32 and _ONEDNN_POINTWISE):
-            attr, scalars = _ONEDNN_ATTRS[self.act_name]
-            return torch.ops.mkldnn._convolution_pointwise(
-                x, weight, bias, self.padding, self.stride, self.dilation,
-                self.groups, attr, scalars, '')
-        y = F.conv2d(x, weight, bias, self.stride, self.padding,
-                     self.dilation, self.groups)
-        return apply_activation_(y, self.act or self.act_name)
+        """``act(conv(x))``, one kernel on the CPU (:func:`onednn.conv2d_act`)."""
+        if self.act is not None:
+            y = F.conv2d(x, weight, bias, self.stride, self.padding,
+                         self.dilation, self.groups)
+            return self.act(y)
+        return onednn.conv2d_act(x, weight, bias, self.stride, self.padding,
+                                 self.dilation, self.groups, self.act_name)
 
     def forward(self, x):
         if not self.per_image:
@@ -518,32 +504,13 @@ class FusedConv(nn.Module):
                 f'act={self.act_name or self.act}')
 
 
-def conv1x1_add_act(x, other, weight, bias, act):
-    """``act(conv1x1(x) + other)``.
-
-    On the CPU in float32 with both maps channels-last this is one oneDNN
-    kernel (the sum and a ReLU are post-ops of the convolution); otherwise
-    the sum and the activation run in place on the convolution's output.
-    """
-    if (_ONEDNN_POINTWISE and x.device.type == 'cpu'
-            and x.dtype == other.dtype == torch.float32
-            and act in (None, _RELU)
-            and x.is_contiguous(memory_format=torch.channels_last)
-            and other.is_contiguous(memory_format=torch.channels_last)):
-        return torch.ops.mkldnn._convolution_pointwise.binary(
-            x, other, weight, bias, [0, 0], [1, 1], [1, 1], 1, 'add', None,
-            act, [], None)
-    y = F.conv2d(x, weight, bias)
-    return apply_activation_(y.add_(other), act)
-
-
 class ScaledResidualBlock(nn.Module):
     """``act(x + scale * conv1x1(cat(branches(x))))`` for inference.
 
     The residual blocks of Inception-ResNet-v2 (timm's ``Block35``,
     ``Block17``, ``Block8``). The scale folds into the 1x1 convolution
     (float64), and the sum and the ReLU run inside it
-    (:func:`conv1x1_add_act`), where the original block writes three more
+    (:func:`onednn.conv1x1_add_act`), where the original block writes three more
     maps of the block's size (the scaled output, the sum, the activation).
 
     Args:
@@ -596,8 +563,8 @@ class ScaledResidualBlock(nn.Module):
 
     def forward(self, x):
         out = torch.cat([branch(x) for branch in self.branches], 1)
-        return conv1x1_add_act(out, x, self.weight, self.bias,
-                               self.act_name)
+        return onednn.conv1x1_add_act(out, x, self.weight, self.bias,
+                                      self.act_name)
 
 
 class FastNorm(nn.Module):
@@ -649,18 +616,3 @@ def convert_conv_weights(module, types, dtype, memory_format):
                 layer.bias = layer.bias.to(dtype)
     return module
 
-
-def _onednn_pointwise_available():
-    try:
-        op = torch.ops.mkldnn._convolution_pointwise
-        return torch.backends.mkldnn.is_available() and op is not None
-    except (AttributeError, RuntimeError):
-        return False
-
-
-_ONEDNN_POINTWISE = _onednn_pointwise_available()
-_ONEDNN_ATTRS = {
-    None: ('none', []),
-    _RELU: ('relu', []),
-    _RELU6: ('hardtanh', [0.0, 6.0]),
-}
