@@ -338,11 +338,9 @@ def test_dtype_bf16(checkpoint, tmp_path, capsys, monkeypatch):
 
 
 def test_dtype_choices():
-    assert deblur_tool.parse_args(['a.png', '--config', 'c', '--checkpoint',
-                                   'k', '--out', 'o']).dtype is None
-    args = deblur_tool.parse_args(['a.png', '--config', 'c', '--checkpoint',
-                                   'k', '--out', 'o', '--dtype', 'fp32'])
-    assert args.dtype == 'fp32'
+    base = ['a.png', '--config', TINY_CONFIG, '--checkpoint', 'k', '--out',
+            'o']
+    assert deblur_tool.parse_args(base).dtype is None
+    assert deblur_tool.parse_args(base + ['--dtype', 'fp32']).dtype == 'fp32'
     with pytest.raises(SystemExit):
-        deblur_tool.parse_args(['a.png', '--config', 'c', '--checkpoint',
-                                'k', '--out', 'o', '--dtype', 'int8'])
+        deblur_tool.parse_args(base + ['--dtype', 'int8'])
