@@ -144,11 +144,15 @@ def test_dist_test_two_processes_equal_one(tmp_path, tiny_gopro,
     env.pop('PYTHONPATH', None)
     double = tmp_path / 'double.json'
     cmd = [
-        'bash', 'tools/dist_test.sh', CONFIG, official_mobilenet_h5, '2',
+        'bash', osp.join(REPO, 'tools', 'dist_test.sh'),
+        osp.join(REPO, CONFIG), official_mobilenet_h5, '2',
         '--work-dir', str(tmp_path / 'w2'), '--out', str(double)
     ] + as_cli(dict(data, **{'env_cfg.dist_cfg.backend': 'gloo'}))
+    # Not from the checkout: mmengine gathers the ranks' results through a
+    # `.dist_test` folder in the working directory.
     result = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
         -3000:]
     one, two = (json.loads(p.read_text()) for p in (single, double))
