@@ -33,12 +33,16 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro, monkeypatch):
             'train_cfg.val_interval': 100,
         })
     cmd = [
-        'bash', 'tools/dist_train.sh',
-        'tests/data/custom/deblurganv2_rank_dump.py', '2', '--work-dir',
+        'bash', osp.join(REPO, 'tools', 'dist_train.sh'),
+        osp.join(REPO, 'tests', 'data', 'custom', 'deblurganv2_rank_dump.py'),
+        '2', '--work-dir',
         str(work_dir)
     ] + as_cli(options)
+    # Not from the checkout: mmengine gathers the ranks' validation results
+    # through a `.dist_test` folder in the working directory.
     result = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
         -3000:]
 

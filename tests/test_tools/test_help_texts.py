@@ -61,7 +61,8 @@ def test_required_config_and_defaults_in_help(parser_of):
     assert 'usage: deblurkit benchmark [-h]' in text and ' config ' in text
     assert '[config]' not in text
     assert 'images per call (default: 1)' in text
-    assert '--fp16 float16' in text and '--bf16 bfloat16' in text
+    assert '--fp16 same as --dtype fp16' in text
+    assert '--bf16 same as --dtype bf16' in text
     train = ' '.join(parser_of('train').format_help().split())
     assert '--local_rank LOCAL_RANK, --local-rank LOCAL_RANK rank of' in train
     assert 'launcher (LOCAL_RANK in the environment wins) (default: 0)' in (
