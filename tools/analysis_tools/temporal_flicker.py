@@ -128,10 +128,16 @@ def main(argv=None):
                         'statistics')
     parser.add_argument('--batch-size', type=int, default=4,
                         help='frames per forward pass')
+    parser.add_argument(
+        '--norm-stats', choices=('per_image', 'running'), default=None,
+        help="the generator's normalisation statistics (default: the "
+        "config's; the option smooths per_image ones)")
     parser.add_argument('--out', default=None, help='write the figures as '
                         'JSON here')
     args = parser.parse_args(argv)
-    model = load_model(args.config, args.checkpoint)
+    options = None if args.norm_stats is None else {
+        'model.generator.norm_stats': args.norm_stats}
+    model = load_model(args.config, args.checkpoint, cfg_options=options)
     sharp, blurred = panning_video(args.frames, args.size, args.step,
                                    args.blur)
     plain = deblur_all(model, blurred, args.batch_size, None)
@@ -140,6 +146,7 @@ def main(argv=None):
         config=args.config, checkpoint=args.checkpoint or 'random (seed 0)',
         frames=args.frames, size=list(args.size), step=args.step,
         blur=args.blur, momentum=args.momentum,
+        norm_stats=args.norm_stats or 'config',
         flicker_sharp=flicker(sharp), flicker_input=flicker(blurred),
         flicker_per_image=flicker(plain), flicker_smoothed=flicker(smooth),
         psnr_input=psnr(blurred, sharp), psnr_per_image=psnr(plain, sharp),
