@@ -25,6 +25,8 @@ TOOLS = {
     'convert': ('model_converters/official_to_deblurkit.py',
                 "the authors' .h5 / MMagic's file -> a deblurkit checkpoint"),
     'export': ('deployment/export_onnx.py', 'export the generator to ONNX'),
+    'quantize': ('deployment/quantize_onnx.py',
+                 'int8 static quantisation of an exported ONNX model'),
     'synthesize': ('dataset_converters/synthesize_blur.py',
                    'blurred/sharp training pairs from sharp photos'),
     'eval-report': ('analysis_tools/eval_report.py',
@@ -33,6 +35,8 @@ TOOLS = {
               'parameters'),
     'benchmark': ('analysis_tools/benchmark.py',
                   'inference latency, throughput and memory'),
+    'benchmark-onnx': ('analysis_tools/benchmark_onnx.py',
+                       'PyTorch fast path vs float32 / int8 ONNX Runtime'),
     'benchmark-train': ('analysis_tools/benchmark_train.py',
                         'training iteration time and memory'),
     'video-benchmark': ('analysis_tools/video_benchmark.py',
@@ -41,6 +45,8 @@ TOOLS = {
                          'frame-to-frame flicker of deblurred video'),
     'tile-memory': ('analysis_tools/tile_memory.py',
                     'peak memory of tiled against whole-image inference'),
+    'plot-curves': ('analysis_tools/plot_curves.py',
+                    "a run's losses and validation metrics as a PNG"),
 }
 
 

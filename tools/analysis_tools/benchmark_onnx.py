@@ -45,7 +45,8 @@ from mmengine.config import DictAction  # noqa: E402
 
 from deblurkit.apis import deblur_image, init_model  # noqa: E402
 from deblurkit.apis.init_model import load_config  # noqa: E402
-from deblurkit.cli import UserError, tool_main, user_errors  # noqa: E402
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter, UserError,  # noqa
+                           config_file, tool_main, user_errors)
 from deblurkit.deploy import init_onnx_model  # noqa: E402
 from deblurkit.deploy.quantize import quantize_onnx  # noqa: E402
 from deblurkit.engine.runner_config import disable_pretrained  # noqa
@@ -64,8 +65,9 @@ PATHS = ('pytorch', 'onnx_fp32', 'onnx_int8')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='config file')
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0],
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('config', type=config_file, help=CONFIG_HELP)
     parser.add_argument('--checkpoint', help='weights (default: random)')
     parser.add_argument('--calib', help='calibration image folder (needed '
                         'unless --int8 is given)')
@@ -78,7 +80,8 @@ def parse_args(argv=None):
                         metavar=('H', 'W'), help='timed input size')
     parser.add_argument('--repeat', type=int, default=5,
                         help='timed rounds (default 5)')
-    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--warmup', type=int, default=1,
+                        help='untimed calls of each path first')
     parser.add_argument('--threads', type=int,
                         help="threads of torch and ONNX Runtime (default: "
                         "torch's)")

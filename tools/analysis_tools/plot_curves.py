@@ -23,7 +23,7 @@ import argparse
 import os.path as osp
 import sys
 
-from deblurkit.cli import EXIT_FAILED, UserError, tool_main
+from deblurkit.cli import EXIT_FAILED, HelpFormatter, UserError, tool_main
 from deblurkit.fileio import OutputPathError, check_output_path
 
 PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
@@ -31,6 +31,7 @@ PNG_SIGNATURE = b'\x89PNG\r\n\x1a\n'
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         description="Draw a run's losses and validation metrics from its "
         'scalars.json to a PNG')
     parser.add_argument(

@@ -23,13 +23,14 @@ import argparse
 import os.path as osp
 import sys
 
-from deblurkit.cli import (EXIT_FAILED, EXIT_OK, UserError, tool_main,
-                           user_errors)
+from deblurkit.cli import (EXIT_FAILED, EXIT_OK, HelpFormatter, UserError,
+                           tool_main, user_errors)
 from deblurkit.deploy.quantize import METHODS, quantize_onnx
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         description=__doc__.split('\n')[0],
         epilog='Exit status: 0 written, 1 written with some calibration '
         'images skipped, 2 nothing written.')
@@ -45,7 +46,8 @@ def parse_args(argv=None):
         'with the images), entropy or percentile (hold every activation '
         'of every image in memory)')
     parser.add_argument('--activation-type', choices=('int8', 'uint8'),
-                        default='int8')
+                        default='int8',
+                        help='integer type of the quantised activations')
     parser.add_argument(
         '--exclude-nodes', nargs='*', default=None, metavar='NODE',
         help="Conv nodes kept in float32 (default: the head's last "
