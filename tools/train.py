@@ -32,6 +32,7 @@ from deblurkit.engine import (build_runner, check_checkpoint_file,
                               checkpoint_errors)
 from deblurkit.engine.runner_config import (TENSORBOARD_INSTALL,
                                             add_tensorboard,
+                                            close_distributed,
                                             load_runner_config,
                                             prepare_distributed)
 
@@ -156,6 +157,8 @@ def main(argv=None):
         # DeblurGANv2.train_step stops before the update that would have
         # made the weights non-finite; say so in one line.
         raise UserError(f'training stopped: {err}', EXIT_NON_FINITE) from err
+    finally:
+        close_distributed()
     return 0
 
 

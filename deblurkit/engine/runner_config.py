@@ -148,6 +148,18 @@ def prepare_test_config(cfg, checkpoint):
     return cfg
 
 
+def close_distributed():
+    """Destroy the process group, if any, before the interpreter exits.
+
+    A gloo rank left to tear its threads down at exit can abort with
+    ``terminate called without an active exception`` after a finished
+    run, which turns a complete training into a failed one.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def prepare_distributed(cfg):
     """Let a ``--launcher pytorch`` job run on CPU-only machines too.
 
