@@ -48,9 +48,12 @@ def test_h264_keeps_frames_stamps_rotation_and_audio(clip, tmp_path):
     assert got['audio'][0]['duration'] == pytest.approx(
         ref['audio'][0]['duration'], abs=0.07)
     # Content: the inverted input within H.264's loss at CRF 18.
+    errs = []
     for out, inp in zip(got['frames'], ref['frames']):
         err = np.abs(out.astype(int) - (255 - inp.astype(int))).mean()
-        assert err < 3.0, err  # CRF 18 on these patterns: 2.2 - 2.6
+        errs.append(err)
+    # CRF 18 on these patterns: 2.07 - 2.43 here, 2.53 seen in one CI run
+    assert max(errs) < 3.0, errs
     assert np.abs(got['frames'][0].astype(int) -
                   ref['frames'][0].astype(int)).mean() > 20
     assert clip.read_bytes() == before  # the input is never touched
