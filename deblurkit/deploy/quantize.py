@@ -25,7 +25,7 @@ from deblurkit.fileio import (IMG_EXTENSIONS, atomic_output, img2tensor,
 from deblurkit.models.data_preprocessors import DeblurDataPreprocessor
 
 from .runtime import (DEFAULT_PAD_MULTIPLE, META_PAD_MULTIPLE, _check_file,
-                      _onnx_input_shape, read_metadata)
+                      model_info)
 
 METHODS = ('minmax', 'entropy', 'percentile')
 QUANTIZED_OPS = ('Conv', )
@@ -201,20 +201,17 @@ def quantize_onnx(model_path,
     except Exception as err:  # noqa: BLE001  a damaged or foreign file
         raise ValueError(f'{model_path}: not a readable ONNX model: '
                          f'{" ".join(str(err).split())}') from err
-    meta = read_metadata(model_path)
-    shape, count = _onnx_input_shape(model_path)
-    if count != 1 or len(shape) != 4:
+    info = model_info(source)
+    shape = info.input_shape
+    if info.num_inputs != 1 or len(shape) != 4:
         raise ValueError(f'{model_path} is not an exported deblurkit '
                          'generator (one (N, 3, H, W) input)')
     static = tuple(shape[2:]) if all(
         isinstance(d, int) and d > 0 for d in shape[2:]) else None
-    input_name = [i.name for i in source.graph.input
-                  if i.name not in {t.name for t in source.graph.initializer}
-                  ][0]
     reader = ImageCalibrationReader(
-        files, input_name,
-        int(meta.get(META_PAD_MULTIPLE, DEFAULT_PAD_MULTIPLE)), static,
-        on_skip)
+        files, info.input_name,
+        int(info.metadata.get(META_PAD_MULTIPLE, DEFAULT_PAD_MULTIPLE)),
+        static, on_skip)
     types = {'int8': quantization.QuantType.QInt8,
              'uint8': quantization.QuantType.QUInt8}
     methods = {'minmax': quantization.CalibrationMethod.MinMax,
@@ -254,7 +251,7 @@ def quantize_onnx(model_path,
             raise _no_images(calib_dir, reader)
         model = onnx.load(quantized)
         del model.metadata_props[:]
-        for key, value in meta.items():
+        for key, value in info.metadata.items():
             prop = model.metadata_props.add()
             prop.key, prop.value = key, value
         prop = model.metadata_props.add()

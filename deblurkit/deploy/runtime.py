@@ -20,35 +20,62 @@ Two runtimes:
 """
 import os
 import os.path as osp
+from collections import namedtuple
 
 import numpy as np
 import torch
 import torch.nn as nn
 
 from deblurkit.models.data_preprocessors import DeblurDataPreprocessor
+from deblurkit.models.generators.fpn_generator import FPNGenerator
 from deblurkit.models.layers.temporal_norm import active_provider
 
 RUNTIMES = ('onnxruntime', 'opencv')
 # Written by export_onnx into the model's metadata_props.
 META_NORM_STATS = 'deblurkit.norm_stats'
 META_PAD_MULTIPLE = 'deblurkit.pad_multiple'
-DEFAULT_PAD_MULTIPLE = 32  # the FPN generators' total stride
+# For models exported without it: the FPN generators' total stride.
+DEFAULT_PAD_MULTIPLE = FPNGenerator.pad_multiple
 
 
-def read_metadata(path):
-    """The ``metadata_props`` of an ONNX model as a dict (empty without the
-    ``onnx`` package or on a file it cannot parse)."""
+OnnxInfo = namedtuple('OnnxInfo',
+                      'metadata input_name input_shape num_inputs')
+OnnxInfo.__doc__ = """What deblurkit reads of an ONNX model: its ``metadata_props``
+(with ``deblurkit.norm_stats`` inferred from the graph when missing), and
+the name, shape (dims are ints or names) and count of its inputs that are
+not initializers."""
+# Without the onnx package (or on a file it cannot parse: the runtime then
+# reports it): nothing known but the generator contract.
+UNKNOWN_MODEL = OnnxInfo({}, None, [None, 3, None, None], 1)
+
+
+def model_info(model):
+    """The :class:`OnnxInfo` of a loaded ``onnx.ModelProto``."""
+    meta = {p.key: p.value for p in model.metadata_props}
+    graph = model.graph
+    if META_NORM_STATS not in meta:
+        types = {node.op_type for node in graph.node}
+        meta[META_NORM_STATS] = 'per_image' if (
+            'InstanceNormalization' in types) else 'running'
+    weights = {init.name for init in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in weights]
+    if not inputs:
+        return OnnxInfo(meta, None, [], 0)
+    dims = inputs[0].type.tensor_type.shape.dim
+    shape = [d.dim_value if d.HasField('dim_value') else
+             (d.dim_param or None) for d in dims]
+    return OnnxInfo(meta, inputs[0].name, shape, len(inputs))
+
+
+def read_model_info(path):
+    """The :class:`OnnxInfo` of the model at ``path`` (read once, without
+    its external data), or :data:`UNKNOWN_MODEL`."""
     try:
         import onnx
         model = onnx.load(path, load_external_data=False)
     except Exception:  # noqa: BLE001  the runtime reports a bad file
-        return {}
-    meta = {p.key: p.value for p in model.metadata_props}
-    if META_NORM_STATS not in meta:
-        types = {node.op_type for node in model.graph.node}
-        meta[META_NORM_STATS] = 'per_image' if (
-            'InstanceNormalization' in types) else 'running'
-    return meta
+        return UNKNOWN_MODEL
+    return model_info(model)
 
 
 def _check_file(path):
@@ -102,7 +129,8 @@ class _OpenCVRunner:
         except cv2.error as err:
             raise ValueError(f'{path}: OpenCV DNN cannot load it: '
                              f'{_cv2_reason(err)}') from err
-        self.input_shape, self.num_inputs = _onnx_input_shape(path)
+        # Read from the file by OnnxGenerator (cv2.dnn does not say).
+        self.input_shape = self.num_inputs = None
         self.metadata = {}
 
     def __call__(self, x):
@@ -113,23 +141,6 @@ class _OpenCVRunner:
 def _cv2_reason(err):
     lines = [line.strip() for line in str(err).splitlines() if line.strip()]
     return lines[-1] if lines else type(err).__name__
-
-
-def _onnx_input_shape(path):
-    """``(shape, number of inputs)`` of the graph's first input (dims are
-    ints or names), from the ``onnx`` package; unknown without it."""
-    try:
-        import onnx
-        graph = onnx.load(path, load_external_data=False).graph
-    except Exception:  # noqa: BLE001  the runtime has loaded it already
-        return [None, 3, None, None], 1
-    weights = {init.name for init in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in weights]
-    if not inputs:
-        return [], 0
-    dims = inputs[0].type.tensor_type.shape.dim
-    return [d.dim_value if d.HasField('dim_value') else
-            (d.dim_param or None) for d in dims], len(inputs)
 
 
 class OnnxGenerator(nn.Module):
@@ -167,16 +178,19 @@ class OnnxGenerator(nn.Module):
         self.path, self.runtime = path, runtime
         runner = (_OrtRunner if runtime == 'onnxruntime' else
                   _OpenCVRunner)(path, device, threads, spinning)
-        shape = runner.input_shape
-        if runner.num_inputs != 1 or len(shape) != 4 or shape[1] not in (
+        info = read_model_info(path)
+        shape, count = info.input_shape, info.num_inputs
+        if runner.input_shape is not None:
+            shape, count = runner.input_shape, runner.num_inputs
+        if count != 1 or len(shape) != 4 or shape[1] not in (
                 3, None) and not isinstance(shape[1], str):
             raise ValueError(
                 f'{path} is not an exported deblurkit generator: expected '
-                f'one (N, 3, H, W) input, got {runner.num_inputs} input(s) '
+                f'one (N, 3, H, W) input, got {count} input(s) '
                 f'of shape {shape}; export with '
                 'tools/deployment/export_onnx.py')
         self._run = runner
-        meta = {**read_metadata(path), **runner.metadata}
+        meta = {**info.metadata, **runner.metadata}
         self.norm_stats = meta.get(META_NORM_STATS, 'per_image')
         self.pad_multiple = int(
             meta.get(META_PAD_MULTIPLE, DEFAULT_PAD_MULTIPLE))
@@ -196,7 +210,8 @@ class OnnxGenerator(nn.Module):
             raise ValueError(
                 f'{self.path} was exported for {h}x{w} inputs only (a static'
                 f' shape); this image is {x.shape[-2]}x{x.shape[-1]} after '
-                'padding to a multiple of 32: re-export it with --dynamic '
+                f'padding to a multiple of {self.pad_multiple}: re-export it '
+                'with --dynamic '
                 '(tools/deployment/export_onnx.py) or use images of that '
                 'size')
 
