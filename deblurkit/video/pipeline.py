@@ -9,13 +9,20 @@ same whatever the video's length:
 - a writer thread encodes and muxes.
 
 FFmpeg and PyTorch release the GIL while they work, so the threads overlap.
+The reader and the writer run at a lower scheduling priority than the
+model (``codec_nice``, Linux): on a machine whose cores PyTorch's threads
+fill, a codec thread that preempts one of them stalls all of them at their
+next barrier, so decoding and encoding are better done in the gaps the
+model leaves.
 Any failure, or Ctrl-C, stops all three, removes the temporary output and
 re-raises; only a complete, checked output is renamed to its final name
 (:meth:`~deblurkit.video.writer.VideoSink.commit`). A live source (a
 camera) has no end: Ctrl-C ends its capture, and what was captured is
 written.
 """
+import os
 import queue
+import sys
 import threading
 import time
 import warnings
@@ -36,6 +43,25 @@ _END = object()
 _POLL = 0.1
 # Default histogram distance (0..2) from which a frame starts a new scene.
 SCENE_CUT_THRESHOLD = 0.6
+# How much nicer (lower priority) than the calling thread the reader and
+# writer threads run; 0 leaves them alike.
+CODEC_NICE = 10
+
+
+def lower_thread_priority(increment):
+    """Make the calling thread ``increment`` nicer (Linux only, where
+    niceness is per thread and threads it starts inherit it; elsewhere, or
+    when the system refuses, nothing changes). Returns the new niceness or
+    None."""
+    if increment <= 0 or not sys.platform.startswith('linux'):
+        return None
+    try:
+        tid = threading.get_native_id()
+        nice = min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment)
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
+        return nice
+    except (AttributeError, OSError):
+        return None
 
 
 class _Failure:
@@ -85,8 +111,9 @@ def _get(q, stop):
                 return _END
 
 
-def _read(source, frames, stop):
+def _read(source, frames, stop, nice=0):
     try:
+        lower_thread_priority(nice)
         for item in source.frames():
             if not _put(frames, item, stop):
                 return
@@ -95,8 +122,9 @@ def _read(source, frames, stop):
         _put(frames, _Failure(err), stop)
 
 
-def _write(sink, batches, stop, progress, errors):
+def _write(sink, batches, stop, progress, errors, nice=0):
     try:
+        lower_thread_priority(nice)
         while not stop.is_set():
             item = _get(batches, stop)
             if item is _END:
@@ -137,7 +165,7 @@ def join_side_by_side(left, right, rotation=0,
 
 def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
                  temporal=None, scene_cut=SCENE_CUT_THRESHOLD,
-                 progress=None):
+                 progress=None, codec_nice=None):
     """Deblur every frame of ``source`` into ``sink`` and commit it.
 
     Args:
@@ -153,6 +181,9 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
         scene_cut (float): Threshold of :class:`SceneCuts`.
         progress (callable, optional): Called with each number of frames
             written.
+        codec_nice (int, optional): How much lower the reader's and the
+            writer's scheduling priority is than the caller's (Linux; 0:
+            the same; default :data:`CODEC_NICE`).
 
     Returns:
         dict: ``frames`` (written), ``decoded``, ``lost``,
@@ -174,10 +205,14 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
                       'folder of frames')
     provider = None if temporal is None else TemporalNormStats(temporal)
     cuts = SceneCuts(scene_cut)
-    reader = threading.Thread(target=_read, args=(source, frames, stop),
-                              name='deblurkit-video-read', daemon=True)
+    if codec_nice is None:
+        codec_nice = CODEC_NICE
+    reader = threading.Thread(
+        target=_read, args=(source, frames, stop, codec_nice),
+        name='deblurkit-video-read', daemon=True)
     writer = threading.Thread(
-        target=_write, args=(sink, batches, stop, progress, errors),
+        target=_write,
+        args=(sink, batches, stop, progress, errors, codec_nice),
         name='deblurkit-video-write', daemon=True)
     started, model_seconds, scene_cuts = time.perf_counter(), 0.0, 0
     reader.start()

@@ -37,3 +37,30 @@ def test_smoothing_acts_on_per_image_statistics_only(tmp_path):
     assert per_image['flicker_smoothed'] != per_image['flicker_per_image']
     # The model is the same in both modes: the inputs' figures agree.
     assert per_image['flicker_input'] == running['flicker_input']
+
+
+def test_added_flicker_is_the_flicker_of_the_models_correction():
+    import numpy as np
+    inputs = [np.full((4, 4, 3), v, np.uint8) for v in (10, 50, 20)]
+    # Output brightness that follows the input's: the model adds nothing,
+    # however much the scene's own brightness changes.
+    follows = [f + 5 for f in inputs]
+    assert tool.flicker(follows) == tool.flicker(inputs) == 35.0
+    assert tool.added_flicker(follows, inputs) == 0.0
+    # A correction of +5, -3, +5: it changes by 8 twice.
+    pumping = [inputs[0] + 5, inputs[1] - 3, inputs[2] + 5]
+    assert tool.added_flicker(pumping, inputs) == 8.0
+
+
+def test_the_occluder_crosses_the_frame_and_only_it_changes_the_pan():
+    pan_sharp, _ = tool.panning_video(6, (32, 48), 4, 3)
+    occ_sharp, occ_blur = tool.panning_video(6, (32, 48), 4, 3,
+                                             scene='occluder')
+    assert len(occ_sharp) == len(occ_blur) == 6
+    changed = [(a != b).any(axis=2).mean()
+               for a, b in zip(pan_sharp, occ_sharp)]
+    # Enters from the left edge (barely visible at first), covers a large
+    # part of the frame midway, leaves at the right.
+    assert changed[0] < 0.05 and changed[-1] < 0.05
+    assert max(changed) > 0.3
+    assert tool.flicker(occ_sharp) > 2 * tool.flicker(pan_sharp)

@@ -234,3 +234,49 @@ def test_ctrl_c_ends_a_camera_and_writes_what_was_captured(tmp_path):
     info = run_pipeline(deblur, camera, open_sink(str(dst), camera),
                         batch_size=2)
     assert info['frames'] == 4 and len(probe(dst)['frames']) == 4
+
+
+@pytest.mark.skipif(not hasattr(os, 'getpriority') or
+                    not os.uname().sysname == 'Linux',
+                    reason='per-thread niceness is a Linux feature')
+@pytest.mark.parametrize('nice', [None, 0, 3])
+def test_decoding_and_encoding_threads_run_nicer_than_the_model(
+        tmp_path, nice):
+    import threading
+
+    from deblurkit.video import pipeline
+    from deblurkit.video.reader import VideoSource
+
+    def niceness():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    seen = {}
+
+    class Frames(VideoSource):
+        backend = 'test'
+
+        def frames(self):
+            seen['reader'] = niceness()
+            for i in range(3):
+                self.decoded += 1
+                yield pattern(i), None
+
+    def deblur(frames):
+        seen['model'] = niceness()
+        return invert(frames)
+
+    source = Frames('test')
+    sink = open_sink(str(tmp_path / 'seq'), source, frames=True)
+    write = sink.write
+
+    def recording_write(frame, pts):
+        seen['writer'] = niceness()
+        write(frame, pts)
+
+    sink.write = recording_write
+    caller = niceness()
+    info = run_pipeline(deblur, source, sink, 1, codec_nice=nice)
+    assert info['frames'] == 3
+    wanted = min(19, caller + (pipeline.CODEC_NICE if nice is None else nice))
+    assert seen == {'reader': wanted, 'writer': wanted, 'model': caller}
+    assert niceness() == caller  # the caller's own priority is untouched

@@ -15,7 +15,12 @@ with per-image statistics and once with ``temporal_smoothing=MOMENTUM``.
 
 Reported: flicker = mean absolute difference of consecutive frames'
 global means (0..255), of the sharp frames, the blurred input and each
-output; PSNR of each output against the sharp frames. Without
+output; the flicker the model *adds* (the same of the per-frame
+difference ``mean(output) - mean(input)``, :func:`added_flicker`: 0 for
+a model whose output brightness follows the input's, however much the
+scene's own brightness changes); PSNR of each output against the sharp
+frames. ``--scene occluder`` adds a large flat disc crossing the frame,
+which moves each frame's normalisation statistics far more than a pan. Without
 ``--checkpoint`` the weights are seeded random ones: the flicker figures
 then show what the smoothing does to the normalisation, but the PSNR is
 not that of a deblurring model.
@@ -69,8 +74,16 @@ class ArraySink(VideoSink):
         pass
 
 
-def panning_video(frames, size, step, blur, seed=0):
-    """Sharp and blurred BGR uint8 frames of a pan across one image."""
+def panning_video(frames, size, step, blur, seed=0, scene='pan'):
+    """Sharp and blurred BGR uint8 frames of a pan across one image.
+
+    ``scene='occluder'`` adds a large flat disc, its colour far from the
+    scene's mean, that crosses the frame during the pan (twice the pan's
+    speed, entering at the left and leaving at the right): the content of
+    the frame, and so each frame's own normalisation statistics, change
+    much more than a pan alone changes them, while the rest of the scene
+    only pans.
+    """
     h, w = size
     rng = np.random.default_rng(seed)
     width = w + step * frames
@@ -80,9 +93,17 @@ def panning_video(frames, size, step, blur, seed=0):
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     kernel = np.full((1, blur), 1 / blur, np.float32)
+    radius = int(0.35 * h)
+    colour = tuple(int(c) for c in np.where(image.reshape(-1, 3).mean(0) >
+                                            127, 20, 235))
+    travel = w + 2 * radius
     sharp, blurred = [], []
     for i in range(frames):
         crop = np.ascontiguousarray(image[:, i * step:i * step + w])
+        if scene == 'occluder':
+            x = int(-radius + travel * i / max(frames - 1, 1))
+            cv2.circle(crop, (x, h // 2), radius, colour, -1,
+                       lineType=cv2.LINE_AA)
         sharp.append(crop)
         blurred.append(cv2.filter2D(crop, -1, kernel,
                                     borderType=cv2.BORDER_REFLECT))
@@ -92,6 +113,19 @@ def panning_video(frames, size, step, blur, seed=0):
 def flicker(frames):
     means = np.array([f.mean() for f in frames])
     return float(np.abs(np.diff(means)).mean())
+
+
+def added_flicker(outputs, inputs):
+    """The flicker the model adds: mean absolute frame-to-frame change of
+    the model's global correction ``mean(output_t) - mean(input_t)``.
+
+    A model whose output brightness follows its input's scores 0 however
+    much the scene's own brightness changes; per-image statistics that
+    pump make the correction change from frame to frame.
+    """
+    shift = np.array([o.mean() - float(i.mean())
+                      for o, i in zip(outputs, inputs)])
+    return float(np.abs(np.diff(shift)).mean())
 
 
 def psnr(outputs, targets):
@@ -123,6 +157,10 @@ def main(argv=None):
                         help='pan speed, pixels per frame')
     parser.add_argument('--blur', type=int, default=9,
                         help='length of the horizontal motion blur')
+    parser.add_argument('--scene', choices=('pan', 'occluder'),
+                        default='pan',
+                        help='a pan alone, or a pan with a large flat disc '
+                        'crossing the frame')
     parser.add_argument('--momentum', type=float, default=0.1,
                         help='weight of each new frame in the smoothed '
                         'statistics')
@@ -139,21 +177,26 @@ def main(argv=None):
         'model.generator.norm_stats': args.norm_stats}
     model = load_model(args.config, args.checkpoint, cfg_options=options)
     sharp, blurred = panning_video(args.frames, args.size, args.step,
-                                   args.blur)
+                                   args.blur, scene=args.scene)
     plain = deblur_all(model, blurred, args.batch_size, None)
     smooth = deblur_all(model, blurred, args.batch_size, args.momentum)
     result = dict(
         config=args.config, checkpoint=args.checkpoint or 'random (seed 0)',
         frames=args.frames, size=list(args.size), step=args.step,
-        blur=args.blur, momentum=args.momentum,
+        blur=args.blur, scene=args.scene, momentum=args.momentum,
         norm_stats=args.norm_stats or 'config',
         flicker_sharp=flicker(sharp), flicker_input=flicker(blurred),
         flicker_per_image=flicker(plain), flicker_smoothed=flicker(smooth),
+        added_flicker_per_image=added_flicker(plain, blurred),
+        added_flicker_smoothed=added_flicker(smooth, blurred),
         psnr_input=psnr(blurred, sharp), psnr_per_image=psnr(plain, sharp),
         psnr_smoothed=psnr(smooth, sharp))
     result['flicker_ratio'] = (result['flicker_smoothed'] /
                                result['flicker_per_image'])
-    report(result, args.out, width=18)
+    result['added_flicker_ratio'] = (
+        result['added_flicker_smoothed'] /
+        max(result['added_flicker_per_image'], 1e-12))
+    report(result, args.out, width=24)
     return 0
 
 

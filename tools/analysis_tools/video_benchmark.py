@@ -36,6 +36,7 @@ from _video_common import load_model, report  # noqa: E402
 from deblurkit.apis import deblur_images, deblur_video  # noqa: E402
 from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
+from deblurkit.video import pipeline  # noqa: E402
 
 
 def make_clip(path, frames, size, fps=25):
@@ -94,9 +95,16 @@ def main(argv=None):
     parser.add_argument('--crf', type=int, default=None,
                         help="quality, as tools/deblur.py --crf (default: "
                         "the codec's)")
+    parser.add_argument(
+        '--codec-nice', type=int, default=None,
+        help='how much nicer the decoding and encoding threads run than '
+        'the model (default: deblurkit.video.pipeline.CODEC_NICE; 0: the '
+        'same priority)')
     parser.add_argument('--out', default=None, help='JSON file of figures')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.codec_nice is not None:
+        pipeline.CODEC_NICE = args.codec_nice
     model = load_model(args.config, args.checkpoint)
     with tempfile.TemporaryDirectory() as folder:
         src = osp.join(folder, 'clip.mp4')
@@ -117,6 +125,7 @@ def main(argv=None):
         config=args.config, size=list(args.size), frames=args.frames,
         batch_size=args.batch_size, threads=args.threads,
         codec=args.codec or 'h264', crf=args.crf,
+        codec_nice=pipeline.CODEC_NICE,
         model_fps=args.frames / model_s, end_to_end_fps=args.frames / total_s,
         overhead=total_s / model_s - 1,
         model_seconds_in_pipeline=info['model_seconds'],
