@@ -64,3 +64,14 @@ def test_the_occluder_crosses_the_frame_and_only_it_changes_the_pan():
     assert changed[0] < 0.05 and changed[-1] < 0.05
     assert max(changed) > 0.3
     assert tool.flicker(occ_sharp) > 2 * tool.flicker(pan_sharp)
+
+
+def test_noise_is_added_to_the_blurred_frames_only():
+    import numpy as np
+    sharp, clean = tool.panning_video(3, (32, 48), 4, 3)
+    noisy_sharp, noisy = tool.panning_video(3, (32, 48), 4, 3, noise=4.0)
+    for a, b in zip(sharp, noisy_sharp):
+        np.testing.assert_array_equal(a, b)
+    residual = np.concatenate([(n.astype(float) - c).ravel()
+                               for n, c in zip(noisy, clean)])
+    assert 3.5 < residual.std() < 4.5 and abs(residual.mean()) < 0.3

@@ -74,7 +74,8 @@ class ArraySink(VideoSink):
         pass
 
 
-def panning_video(frames, size, step, blur, seed=0, scene='pan'):
+def panning_video(frames, size, step, blur, seed=0, scene='pan',
+                  noise=0.0):
     """Sharp and blurred BGR uint8 frames of a pan across one image.
 
     ``scene='occluder'`` adds a large flat disc, its colour far from the
@@ -82,7 +83,8 @@ def panning_video(frames, size, step, blur, seed=0, scene='pan'):
     speed, entering at the left and leaving at the right): the content of
     the frame, and so each frame's own normalisation statistics, change
     much more than a pan alone changes them, while the rest of the scene
-    only pans.
+    only pans. ``noise``: the standard deviation (0..255) of Gaussian
+    sensor noise added to each blurred frame, new in every frame.
     """
     h, w = size
     rng = np.random.default_rng(seed)
@@ -105,8 +107,11 @@ def panning_video(frames, size, step, blur, seed=0, scene='pan'):
             cv2.circle(crop, (x, h // 2), radius, colour, -1,
                        lineType=cv2.LINE_AA)
         sharp.append(crop)
-        blurred.append(cv2.filter2D(crop, -1, kernel,
-                                    borderType=cv2.BORDER_REFLECT))
+        frame = cv2.filter2D(crop, -1, kernel, borderType=cv2.BORDER_REFLECT)
+        if noise:
+            frame = np.clip(frame + rng.normal(0, noise, frame.shape), 0,
+                            255).round().astype(np.uint8)
+        blurred.append(frame)
     return sharp, blurred
 
 
@@ -161,6 +166,9 @@ def main(argv=None):
                         default='pan',
                         help='a pan alone, or a pan with a large flat disc '
                         'crossing the frame')
+    parser.add_argument('--noise', type=float, default=0.0,
+                        help='sensor noise of the blurred frames (standard '
+                        'deviation, 0-255)')
     parser.add_argument('--momentum', type=float, default=0.1,
                         help='weight of each new frame in the smoothed '
                         'statistics')
@@ -177,13 +185,14 @@ def main(argv=None):
         'model.generator.norm_stats': args.norm_stats}
     model = load_model(args.config, args.checkpoint, cfg_options=options)
     sharp, blurred = panning_video(args.frames, args.size, args.step,
-                                   args.blur, scene=args.scene)
+                                   args.blur, scene=args.scene,
+                                   noise=args.noise)
     plain = deblur_all(model, blurred, args.batch_size, None)
     smooth = deblur_all(model, blurred, args.batch_size, args.momentum)
     result = dict(
         config=args.config, checkpoint=args.checkpoint or 'random (seed 0)',
         frames=args.frames, size=list(args.size), step=args.step,
-        blur=args.blur, scene=args.scene, momentum=args.momentum,
+        blur=args.blur, scene=args.scene, noise=args.noise, momentum=args.momentum,
         norm_stats=args.norm_stats or 'config',
         flicker_sharp=flicker(sharp), flicker_input=flicker(blurred),
         flicker_per_image=flicker(plain), flicker_smoothed=flicker(smooth),
