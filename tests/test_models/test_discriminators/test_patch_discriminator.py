@@ -121,3 +121,27 @@ def test_built_from_registry():
 def test_bad_arguments_are_named(kwargs, name):
     with pytest.raises(ValueError, match=name):
         PatchDiscriminator(**kwargs)
+
+
+@pytest.mark.parametrize('shape', [(1, 6, 5, 7), (3, 6, 9, 4)])
+def test_logit_conv_computes_conv2d(shape):
+    # The CPU path of the last convolution (a matrix product and a sum of
+    # shifted maps) against F.conv2d: same output and gradients to float32
+    # rounding, same parameters and state_dict keys as a plain Conv2d.
+    from deblurkit.models.discriminators.patch_blocks import LogitConv2d
+    torch.manual_seed(0)
+    conv = LogitConv2d(6, 1, 4, stride=1, padding=2)
+    assert list(conv.state_dict()) == ['weight', 'bias']
+    x = torch.randn(shape, requires_grad=True)
+    out = conv(x)
+    ref = torch.nn.functional.conv2d(x, conv.weight, conv.bias, 1, 2)
+    assert out.shape == ref.shape == (shape[0], 1, shape[2] + 1,
+                                      shape[3] + 1)
+    torch.testing.assert_close(out, ref, rtol=1e-6, atol=1e-6)
+    grad = torch.randn_like(out)
+    got = torch.autograd.grad(out, [x, conv.weight, conv.bias], grad)
+    want = torch.autograd.grad(ref, [x, conv.weight, conv.bias], grad)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-6)
+    d = PatchDiscriminator(n_layers=2, base_channels=4)
+    assert type(d.model[-1]) is LogitConv2d

@@ -7,7 +7,8 @@ import torch
 
 from deblurkit.models.discriminators import DoubleScaleDiscriminator
 from deblurkit.models.losses import RaGANLSLoss
-from deblurkit.models.losses.base_adversarial_loss import predict_pair
+from deblurkit.models.losses.base_adversarial_loss import (
+    _running_stats_as_two_calls, predict_pair)
 
 
 def small_d(norm='instance'):
@@ -83,3 +84,34 @@ def test_batch_norm_and_undeclared_discriminators_are_called_twice():
     calls = count_calls(plain)
     predict_pair(plain, fake, real)
     assert len(calls) == 2
+
+
+@pytest.mark.parametrize('affine', [False, True])
+def test_split_stats_norm_matches_instance_norm(affine):
+    # The pair call's norm (native_batch_norm, statistics reused for the
+    # running update) against two plain InstanceNorm2d calls: the same
+    # output bits, the same gradients, running statistics within rounding.
+    torch.manual_seed(3)
+    norm = torch.nn.InstanceNorm2d(
+        5, affine=affine, track_running_stats=True).train()
+    if affine:
+        with torch.no_grad():
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.uniform_(-1, 1)
+    ref = copy.deepcopy(norm)
+    x = (torch.randn(4, 5, 7, 6) * 3 + 1).requires_grad_()
+    with _running_stats_as_two_calls(norm, 1):
+        out = norm(x)
+    assert 'forward' not in vars(norm)
+    ref_out = torch.cat([ref(x[:1]), ref(x[1:])])
+    # The plain norm on the whole batch gives the same bits.
+    assert torch.equal(out, copy.deepcopy(norm)(x))
+    grad = torch.randn_like(out)
+    got = torch.autograd.grad(out, [x, *norm.parameters()], grad)
+    want = torch.autograd.grad(ref_out, [x, *ref.parameters()], grad)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w, rtol=1e-5, atol=1e-6)
+    for name in ('running_mean', 'running_var'):
+        torch.testing.assert_close(
+            getattr(norm, name), getattr(ref, name), rtol=1e-6, atol=1e-7)
+    assert not torch.allclose(norm.running_var, torch.ones(5))
