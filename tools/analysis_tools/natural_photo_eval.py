@@ -138,18 +138,21 @@ def default_photos():
     return folder if glob.glob(osp.join(folder, '*.jpg')) else None
 
 
+#: Files of matplotlib's sample_data folder that are not photographs.
+MATPLOTLIB_NON_PHOTOS = ('logo2.png', 'Minduka_Present_Blue_Pack.png')
+
+
 def list_photos(folder):
-    """The colour photographs (JPEG or PNG, at least 64 px a side) in
-    ``folder`` (not recursive: matplotlib's folder also holds logos and
-    data files, which the size and colour checks leave out only partly,
-    so its logos are skipped by name)."""
+    """The image files directly in ``folder`` (not recursive), without
+    matplotlib's logos when it is its sample-data folder; grey and tiny
+    images are left out later, by :func:`load_photo`."""
     from deblurkit.fileio import scan_images
-    photos = []
-    for rel in scan_images(folder):
-        if '/' in rel or 'logo' in rel.lower() or 'pack' in rel.lower():
-            continue
-        photos.append(osp.join(folder, rel))
-    return photos
+    skip = MATPLOTLIB_NON_PHOTOS if default_photos() and osp.samefile(
+        folder, default_photos()) else ()
+    return [
+        osp.join(folder, rel) for rel in scan_images(folder)
+        if '/' not in rel and rel not in skip
+    ]
 
 
 def load_photo(path, max_side):
