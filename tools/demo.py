@@ -12,7 +12,12 @@
    with each row's PSNR, then a zoomed crop of each: the most detailed
    part of the sharp image, marked on the pictures), ``training_curves.png``
    (each loss and each validation metric on its own axis) and
-   ``deblurganv2_mobilenet_demo.pth`` (the checkpoint), and prints a table.
+   ``deblurganv2_mobilenet_demo.pth`` (the checkpoint), and prints a table;
+4. measures the checkpoint on photographs blurred by a process it was not
+   trained on (``tools/analysis_tools/natural_photo_eval.py``): the photos
+   of ``--photos``, or matplotlib's sample photographs when it is
+   installed, giving ``photos/natural_eval.json`` and
+   ``photos/natural_grid.png``.
 """
 import argparse
 import json
@@ -30,6 +35,15 @@ from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
 
 DEMO_CONFIG = 'configs/deblurganv2_mobilenet_demo.py'
 CHECKPOINT_NAME = 'deblurganv2_mobilenet_demo.pth'
+
+#: The demo's blur, noise and camera model (docs/user_guides/
+#: synthesize_data.md explains each field).
+DEMO_BLUR = dict(random_centre=True, linear_noise=True, tone=0.15, noise=3.0,
+                 noise_prob=0.7, jpeg_quality=60, jpeg_prob=0.5)
+#: The demo's procedural images: larger regions than the classic
+#: scale-invariant model (power 2.2-2.9 instead of 2.6-3.2, closer to how
+#: photographs are framed) and a fine surface grain on most leaves.
+DEMO_DEAD_LEAVES = dict(power=[2.2, 2.9], surface_prob=0.6)
 
 
 def parse_args(argv=None):
@@ -50,8 +64,15 @@ def parse_args(argv=None):
     parser.add_argument(
         '--max-blur',
         type=float,
-        default=6.0,
-        help='longest camera-shake path in pixels (about 4%% of the size)')
+        default=10.0,
+        help='longest camera-shake path in pixels')
+    parser.add_argument(
+        '--sharp-dir', help='train on crops of your own sharp photos in '
+        'this folder instead of procedural images')
+    parser.add_argument(
+        '--photos', help='sharp photos to measure the checkpoint on, blurred '
+        'by a process it was not trained on (default: matplotlib\'s sample '
+        'photographs); keep them out of --sharp-dir')
     parser.add_argument(
         '--max-iters', type=int, help='training iterations (config default)')
     parser.add_argument('--seed', type=int, default=0,
@@ -67,13 +88,17 @@ def ensure_dataset(args):
     from deblurkit.synthesis import (MANIFEST, BlurSettings,
                                      list_complete_pairs, write_blur_dataset)
     manifest = osp.join(args.data_root, MANIFEST)
-    settings = BlurSettings(max_length=args.max_blur)
+    settings = BlurSettings(max_length=args.max_blur, **DEMO_BLUR)
+    sharp_dir = osp.abspath(args.sharp_dir) if args.sharp_dir else None
+    dead_leaves = None if sharp_dir else DEMO_DEAD_LEAVES
     wanted = dict(
         size=[args.size, args.size],
         seed=args.seed,
         num_train=args.num_train,
         num_test=args.num_test,
-        max_length=settings.max_length)
+        settings=settings.to_dict(),
+        sharp_dir=sharp_dir,
+        dead_leaves=dead_leaves)
     if osp.isfile(manifest):
         with open(manifest) as f:
             info = json.load(f)
@@ -82,7 +107,9 @@ def ensure_dataset(args):
             seed=info.get('seed'),
             num_train=info.get('num_train'),
             num_test=info.get('num_test'),
-            max_length=info.get('settings', {}).get('max_length'))
+            settings=info.get('settings'),
+            sharp_dir=info.get('sharp_dir'),
+            dead_leaves=info.get('dead_leaves'))
         complete = found == wanted and (
             len(list_complete_pairs(osp.join(args.data_root, 'train'))) ==
             info.get('num_train') and
@@ -91,16 +118,20 @@ def ensure_dataset(args):
         if complete:
             print(f'[demo] using the synthetic data in {args.data_root}')
             return
+    what = f'crops of {sharp_dir}' if sharp_dir else 'dead-leaves images'
     print(f'[demo] synthesising {args.num_train} + {args.num_test} blurred/'
-          f'sharp pairs of {args.size}x{args.size} into {args.data_root}')
+          f'sharp pairs of {args.size}x{args.size} ({what}) into '
+          f'{args.data_root}')
     write_blur_dataset(
         args.data_root,
         args.num_train,
         args.num_test,
         size=(args.size, args.size),
         seed=args.seed,
+        sharp_dir=sharp_dir,
         settings=settings,
-        overwrite=osp.exists(args.data_root))
+        overwrite=osp.exists(args.data_root),
+        dead_leaves=dead_leaves)
 
 
 # ----------------------------------------------------------------- train
@@ -245,10 +276,49 @@ def grid_image(triplets, psnrs):
     return np.concatenate([header, grid], axis=0)
 
 
+def photo_eval_module():
+    """tools/analysis_tools/natural_photo_eval.py, imported."""
+    folder = osp.join(osp.dirname(osp.abspath(__file__)), 'analysis_tools')
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import natural_photo_eval
+    return natural_photo_eval
+
+
+def photos_folder(args):
+    """The held-out photos to measure on, or None (with a note)."""
+    from deblurkit.cli import UserError
+    photos = args.photos or photo_eval_module().default_photos()
+    if photos is None:
+        print('[demo] no --photos and no matplotlib sample photographs: '
+              'skipping the measurement on photographs')
+        return None
+    if args.photos and not osp.isdir(args.photos):
+        raise UserError(f'--photos {args.photos!r} is not a folder; pass a '
+                        'folder of sharp colour photographs.')
+    if args.sharp_dir and osp.realpath(photos) == osp.realpath(
+            args.sharp_dir):
+        raise UserError('--photos and --sharp-dir are the same folder: the '
+                        'photos the checkpoint is measured on must be held '
+                        'out of training; pass another folder.')
+    return photos
+
+
+def photo_metrics(config, checkpoint, photos, out_dir):
+    """Measure ``checkpoint`` on ``photos`` with natural_photo_eval."""
+    tool = photo_eval_module()
+    report = tool.run(config, checkpoint, photos, out_dir)
+    print(f'\n[demo] {osp.basename(checkpoint)} on {len(report["images"])} '
+          f'photographs of {photos}, blurred by a process it was not '
+          f'trained on (PSNR, dB):\n' + tool.format_report(report))
+    return {k: v for k, v in report.items() if k not in ('config', 'photos')}
+
+
 @tool_main
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
+    photos = photos_folder(args)
     ensure_dataset(args)
     cfg, checkpoint, log_dir = train(args)
     train_done = time.time()
@@ -257,8 +327,12 @@ def main(argv=None):
         checkpoint=checkpoint,
         config=args.config,
         iterations=cfg.train_cfg.max_iters,
-        train_and_synthesis_seconds=round(train_done - start, 1),
-        total_seconds=round(time.time() - start, 1))
+        train_and_synthesis_seconds=round(train_done - start, 1))
+    if photos is not None:
+        metrics['photos'] = photo_metrics(
+            args.config, checkpoint, photos, osp.join(args.work_dir,
+                                                      'photos'))
+    metrics['total_seconds'] = round(time.time() - start, 1)
     from deblurkit.engine import atomic_write
     atomic_write(
         osp.join(args.work_dir, 'metrics.json'),
@@ -281,9 +355,15 @@ def main(argv=None):
           f'                 PSNR (dB)    SSIM\n'
           f'blurred input    {b["PSNR"]:9.2f}  {b["SSIM"]:.4f}\n'
           f'deblurred        {d["PSNR"]:9.2f}  {d["SSIM"]:.4f}\n'
-          f'gain             {g["PSNR"]:+9.2f}  {g["SSIM"]:+.4f}\n\n'
-          f'[demo] wrote {args.work_dir}/metrics.json, demo_grid.png, '
-          f'training_curves.png and {CHECKPOINT_NAME}')
+          f'gain             {g["PSNR"]:+9.2f}  {g["SSIM"]:+.4f}')
+    if photos is not None:
+        p = metrics['photos']
+        print(f'photographs       {p["mean_psnr_blurred"]:9.2f} -> '
+              f'{p["mean_psnr_deblurred"]:.2f}, gain {p["mean_gain"]:+.2f} '
+              f'(worst photo {p["worst_gain"]:+.2f})')
+    print(f'\n[demo] wrote {args.work_dir}/metrics.json, demo_grid.png, '
+          f'training_curves.png, {CHECKPOINT_NAME}'
+          + (', photos/natural_grid.png' if photos else ''))
     return 0
 
 

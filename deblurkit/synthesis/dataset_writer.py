@@ -129,7 +129,9 @@ def _write_pair(task):
     # Quantise first so the blurred image is made from exactly the pixels
     # stored as its sharp twin.
     sharp = np.round(np.clip(sharp, 0, 1) * 255).astype(np.uint8)
-    blurred, _ = synthesize_pair(sharp, rng, _JOB['settings'])
+    blurred, toned = synthesize_pair(sharp, rng, _JOB['settings'])
+    if _JOB['settings'].tone > 0:  # the tone curve changed the target too
+        sharp = np.round(np.clip(toned, 0, 1) * 255).astype(np.uint8)
     sharp_path, blur_path = pair_paths(_JOB['out_dir'], split, index,
                                        _JOB['per_sequence'])
     # Sharp first: a blurred image on disk always has its twin.
@@ -196,7 +198,8 @@ def write_blur_dataset(out_dir,
                        per_sequence=12,
                        overwrite=False,
                        workers=None,
-                       progress=True):
+                       progress=True,
+                       dead_leaves=None):
     """Synthesise a blur dataset in the GoPro layout (see module docs).
 
     Args:
@@ -219,6 +222,10 @@ def write_blur_dataset(out_dir,
         workers (int | None): Processes; None for one per available CPU
             (at most one per 8 pairs). The output does not depend on it.
         progress (bool): Show a tqdm progress bar. Defaults to True.
+        dead_leaves (dict | None): Arguments of
+            :func:`~deblurkit.synthesis.dead_leaves_image` for the
+            procedural images (``power``, ``surface_prob``, ...); None for
+            its defaults. Ignored with ``sharp_dir``.
 
     Returns:
         dict: The manifest written to ``out_dir/synthesis.json``.
@@ -253,7 +260,7 @@ def write_blur_dataset(out_dir,
 
     # Vet the sources before touching the output folder.
     if sharp_dir is None:
-        source = DeadLeavesSource((height, width))
+        source = DeadLeavesSource((height, width), **(dead_leaves or {}))
         sources = dict(train=source, test=source)
     else:
         folder = ImageFolderSource(sharp_dir, (height, width))
@@ -296,6 +303,7 @@ def write_blur_dataset(out_dir,
         num_test=counts['test'],
         per_sequence=int(per_sequence),
         sharp_dir=None if sharp_dir is None else osp.abspath(sharp_dir),
+        dead_leaves=None if sharp_dir is not None else dict(dead_leaves or {}),
         settings=settings.to_dict(),
         layout='<split>/<sequence>/{blur,sharp}/NNNNNN.png')
     folder.record(osp.join(out_dir, MANIFEST))

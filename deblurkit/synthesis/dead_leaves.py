@@ -34,7 +34,7 @@ _ONE = 1 << _SHIFT
 _SHAPES = ('disc', 'ellipse', 'rectangle', 'polygon')
 _SHAPE_PROBS = (0.35, 0.15, 0.25, 0.25)
 _TEXTURES = ('flat', 'gradient', 'stripes', 'noise')
-_TEXTURE_PROBS = (0.4, 0.2, 0.15, 0.25)
+_TEXTURE_PROBS = (0.3, 0.2, 0.15, 0.35)
 _FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN,
           cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
           cv2.FONT_HERSHEY_TRIPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX)
@@ -138,9 +138,10 @@ class _Painter:
     is blended in with the mask as alpha.
     """
 
-    def __init__(self, size, rng):
+    def __init__(self, size, rng, surface_prob=0.0):
         self.height, self.width = size
         self.rng = rng
+        self.surface_prob = surface_prob
         self.canvas = np.empty((self.height, self.width, 3), np.float32)
         self.palette = _natural_palette(rng, int(rng.integers(3, 9)))
         # Larger than the image (which bounds any leaf's box) so a leaf can
@@ -201,10 +202,7 @@ class _Painter:
         x0, y0, x1, y1 = box
         rng = self.rng
         if kind == 'noise':
-            field = self.textures[rng.integers(len(self.textures))]
-            oy = rng.integers(0, field.shape[0] - (y1 - y0) + 1)
-            ox = rng.integers(0, field.shape[1] - (x1 - x0) + 1)
-            ramp = field[oy:oy + y1 - y0, ox:ox + x1 - x0]
+            ramp = self.window(box)
             ramp = np.clip((ramp - 0.5) * rng.uniform(0.5, 3.0) + 0.5, 0, 1)
         else:
             theta = rng.uniform(0, 2 * np.pi)
@@ -223,6 +221,23 @@ class _Painter:
                 ramp = 0.5 + 0.5 * np.tanh(hardness * wave) / np.tanh(
                     hardness)
         return first + ramp[..., None] * (second - first)
+
+    def window(self, box):
+        """A random window of one of the 1/f noise fields, ``box``-sized."""
+        x0, y0, x1, y1 = box
+        rng = self.rng
+        field = self.textures[rng.integers(len(self.textures))]
+        oy = rng.integers(0, field.shape[0] - (y1 - y0) + 1)
+        ox = rng.integers(0, field.shape[1] - (x1 - x0) + 1)
+        return field[oy:oy + y1 - y0, ox:ox + x1 - x0]
+
+    def surface(self, box):
+        """``(h, w, 1)`` multiplicative grain of a material's surface: a
+        1/f field of random contrast (2% to 25%), so that no leaf is
+        perfectly flat, as no surface in a photograph is."""
+        contrast = np.exp(self.rng.uniform(np.log(0.02), np.log(0.25)))
+        grain = 1 + 2 * contrast * (self.window(box) - 0.5)
+        return grain[..., None]
 
     def leaf(self, cx, cy, radius, shape, texture, colours):
         """Draw one textured shape of the given radius centred at (cx, cy)."""
@@ -257,8 +272,10 @@ class _Painter:
                 centre[1] + reach * np.sin(angles)
             ], axis=1).astype(np.int32)
             cv2.fillPoly(mask, [corners], 255, cv2.LINE_AA, _SHIFT)
-        self.blend(box, mask,
-                   self.fill(texture, box, (cx, cy), radius, colours))
+        fill = self.fill(texture, box, (cx, cy), radius, colours)
+        if radius >= _MIN_TEXTURED_RADIUS and rng.random() < self.surface_prob:
+            fill = fill * self.surface(box)
+        self.blend(box, mask, fill)
 
     def thin_structure(self, cx, cy, radius, colour):
         """A line, a curve or a word, contrasting with what is under it."""
@@ -308,16 +325,18 @@ def dead_leaves_image(size,
                       max_leaves=3000,
                       thin_density=1.5,
                       defocus_prob=0.35,
-                      shading_prob=0.6):
+                      shading_prob=0.6,
+                      surface_prob=0.0):
     """A random dead-leaves image with natural-image statistics.
 
     Args:
         size (tuple[int, int]): ``(H, W)`` of the image.
         rng (np.random.Generator): Source of randomness; the image is a
             deterministic function of its state.
-        power (float | None): Exponent of the leaf radius density
-            ``r**-power``; 3 is scale invariant, lower gives larger
-            regions. None draws it from U(2.6, 3.2) per image.
+        power (float | tuple[float, float] | None): Exponent of the leaf
+            radius density ``r**-power``; 3 is scale invariant, lower gives
+            larger regions. A ``(low, high)`` pair draws it uniformly per
+            image; None is ``(2.6, 3.2)``.
         min_radius (float): Smallest leaf radius in pixels. Defaults to 2.
         max_radius (float | None): Largest leaf radius, None for half the
             larger image side.
@@ -332,6 +351,10 @@ def dead_leaves_image(size,
             0.35.
         shading_prob (float): Chance of a smooth illumination field
             darkening parts of the image by up to 50%. Defaults to 0.6.
+        surface_prob (float): Chance that a leaf's fill is also modulated
+            by a fine 1/f grain of 2% to 25% contrast (the surface texture
+            of skin, wood, cloth that photographs show everywhere and
+            flat-filled leaves lack). Defaults to 0 (the classic model).
 
     Returns:
         np.ndarray: ``H x W x 3`` float32 sRGB image in [0, 1].
@@ -341,12 +364,14 @@ def dead_leaves_image(size,
         raise ValueError(f'dead_leaves_image: size must be (H, W) with '
                          f'positive sides, got {size}.')
     if power is None:
-        power = rng.uniform(2.6, 3.2)
+        power = (2.6, 3.2)
+    if np.ndim(power):
+        power = rng.uniform(*power)
     if max_radius is None:
         max_radius = max(height, width) / 2
     max_radius = max(max_radius, min_radius)
 
-    painter = _Painter((height, width), rng)
+    painter = _Painter((height, width), rng, surface_prob)
     # About 0.7 of the circumscribed disc is covered by an average shape.
     leaf_area = 0.7 * np.pi * _mean_square(power, min_radius, max_radius)
     count = int(min(max_leaves, coverage * height * width / leaf_area))

@@ -10,6 +10,7 @@ from typing import Optional
 import numpy as np
 
 from .blur import as_float_image, blur_by_frame_averaging, blur_with_kernel
+from .color import linear_to_srgb, srgb_to_linear
 from .degradations import add_sensor_noise, jpeg_compress
 from .kernel import random_blur_kernel
 from .trajectory import random_trajectory
@@ -47,6 +48,20 @@ class BlurSettings:
             for no compression. Defaults to None.
         jpeg_prob (float): Share of pairs compressed (when
             ``jpeg_quality`` is set). Defaults to 0.5.
+        random_centre (bool): Rotate the frame-averaging model about a
+            random point of the image instead of its centre, so the blur
+            varies over the image in direction and length, as a camera
+            turning about its grip does. Defaults to False.
+        linear_noise (bool): Add the noise in linear light, to the raw
+            signal before the sRGB encoding, as a sensor does (shadows get
+            more visible noise than highlights); the levels are then those
+            at a linear 0.18 (sRGB 0.46). False adds it to the sRGB values.
+            Defaults to False.
+        tone (float): Largest log-exponent of a random tone curve
+            ``x -> x**g``, ``|log g| <= tone``, applied in linear light to
+            the sharp and the blurred image alike before the sRGB encoding
+            (cameras' tone curves differ from the plain sRGB curve); 0 for
+            none. Defaults to 0.
     """
 
     blur: str = 'mixed'
@@ -58,6 +73,9 @@ class BlurSettings:
     noise_prob: float = 0.5
     jpeg_quality: Optional[int] = None
     jpeg_prob: float = 0.5
+    random_centre: bool = False
+    linear_noise: bool = False
+    tone: float = 0.0
 
     def __post_init__(self):
         if self.blur not in BLUR_MODELS:
@@ -72,10 +90,11 @@ class BlurSettings:
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got '
                                  f'{getattr(self, name)}.')
-        if self.noise < 0 or self.max_rotation_px < 0:
-            raise ValueError('noise and max_rotation_px must be >= 0, got '
-                             f'noise={self.noise}, '
-                             f'max_rotation_px={self.max_rotation_px}.')
+        if self.noise < 0 or self.max_rotation_px < 0 or self.tone < 0:
+            raise ValueError('noise, max_rotation_px and tone must be >= 0, '
+                             f'got noise={self.noise}, '
+                             f'max_rotation_px={self.max_rotation_px}, '
+                             f'tone={self.tone}.')
         if self.jpeg_quality is not None and \
                 not 1 <= self.jpeg_quality <= 95:
             raise ValueError('jpeg_quality must be None or in [1, 95], got '
@@ -84,6 +103,21 @@ class BlurSettings:
     def to_dict(self):
         """The settings as a plain dict (for a manifest or a config)."""
         return asdict(self)
+
+
+# Slope of the sRGB curve at a linear 0.18: a noise level given in sRGB
+# units at mid-grey is this many times its linear standard deviation.
+_SRGB_SLOPE_AT_GREY = 1.2
+
+
+def _linear_sensor_noise(linear, rng, level, shot_share):
+    """Poisson-Gaussian noise on linear intensities, ``level`` being the
+    total standard deviation at a linear 0.18 in sRGB units."""
+    sigma = level / _SRGB_SLOPE_AT_GREY
+    read = sigma * np.sqrt(1 - shot_share)
+    # add_sensor_noise calibrates the shot part at 0.5; here at 0.18.
+    shot = sigma * np.sqrt(shot_share) * np.sqrt(0.5 / 0.18)
+    return add_sensor_noise(linear, rng, read_sigma=read, shot_sigma=shot)
 
 
 def synthesize_pair(sharp, rng, settings=None):
@@ -100,7 +134,8 @@ def synthesize_pair(sharp, rng, settings=None):
 
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(blurred, sharp)``, both
-        ``H x W x 3`` float32 in [0, 1]; ``sharp`` is the input as float.
+        ``H x W x 3`` float32 in [0, 1]; ``sharp`` is the input as float
+        (through the tone curve when ``settings.tone`` > 0).
     """
     settings = settings or BlurSettings()
     sharp = as_float_image(sharp, 'sharp')
@@ -114,7 +149,10 @@ def synthesize_pair(sharp, rng, settings=None):
             max_length=settings.max_length,
             image_size=sharp.shape[:2],
             max_rotation_px=settings.max_rotation_px)
-        blurred = blur_by_frame_averaging(sharp, trajectory)
+        centre = None
+        if settings.random_centre:
+            centre = rng.uniform((0, 0), sharp.shape[1::-1])
+        blurred = blur_by_frame_averaging(sharp, trajectory, centre)
     else:
         kernel = random_blur_kernel(
             rng,
@@ -122,14 +160,29 @@ def synthesize_pair(sharp, rng, settings=None):
             max_length=settings.max_length)
         blurred = blur_with_kernel(sharp, kernel)
 
+    linear = settings.linear_noise or settings.tone > 0
+    if linear:
+        blurred = srgb_to_linear(blurred)
     if settings.noise > 0 and rng.random() < settings.noise_prob:
         level = rng.uniform(0, settings.noise) / 255
         shot_share = rng.random()
-        blurred = add_sensor_noise(
-            blurred,
-            rng,
-            read_sigma=level * np.sqrt(1 - shot_share),
-            shot_sigma=level * np.sqrt(shot_share))
+        if settings.linear_noise:
+            blurred = _linear_sensor_noise(blurred, rng, level, shot_share)
+        else:
+            blurred = add_sensor_noise(
+                blurred if not linear else linear_to_srgb(blurred),
+                rng,
+                read_sigma=level * np.sqrt(1 - shot_share),
+                shot_sigma=level * np.sqrt(shot_share))
+            if linear:
+                blurred = srgb_to_linear(blurred)
+    if settings.tone > 0:
+        exponent = np.float32(np.exp(rng.uniform(-settings.tone,
+                                                 settings.tone)))
+        sharp = linear_to_srgb(srgb_to_linear(sharp)**exponent)
+        blurred = blurred**exponent
+    if linear:
+        blurred = linear_to_srgb(blurred)
     if settings.jpeg_quality is not None and \
             rng.random() < settings.jpeg_prob:
         quality = int(rng.integers(settings.jpeg_quality, 96))

@@ -38,6 +38,9 @@ class SynthesizeMotionBlur(BaseTransform):
 
     Added keys: ``img_key``, same shape and dtype.
 
+    Modified keys: ``gt_key``, when ``tone`` > 0 (the tone curve applies to
+    the target as well).
+
     Args:
         gt_key (str): Key of the sharp image. Defaults to ``'gt'``.
         img_key (str): Key to write the blurred image to. Defaults to
@@ -48,7 +51,8 @@ class SynthesizeMotionBlur(BaseTransform):
         **settings: The fields of :class:`BlurSettings`: ``blur``
             (``'gopro'``, ``'kernel'`` or ``'mixed'``), ``gopro_share``,
             ``min_length``, ``max_length``, ``max_rotation_px``, ``noise``,
-            ``noise_prob``, ``jpeg_quality``, ``jpeg_prob``; the defaults
+            ``noise_prob``, ``jpeg_quality``, ``jpeg_prob``,
+            ``random_centre``, ``linear_noise``, ``tone``; the defaults
             are :class:`BlurSettings`'s.
     """
 
@@ -95,12 +99,16 @@ class SynthesizeMotionBlur(BaseTransform):
                              f' must be H x W x 3, got {sharp.shape}.')
         if self.channel_order == 'bgr':
             sharp = sharp[..., ::-1]
-        blurred, _ = synthesize_pair(sharp, self.rng, self.settings)
-        if self.channel_order == 'bgr':
-            blurred = blurred[..., ::-1]
-        if gt.dtype == np.uint8:
-            blurred = np.round(blurred * 255).astype(np.uint8)
-        results[self.img_key] = np.ascontiguousarray(blurred)
+        blurred, toned = synthesize_pair(sharp, self.rng, self.settings)
+        outputs = [(self.img_key, blurred)]
+        if self.settings.tone > 0:  # the tone curve changes the target too
+            outputs.append((self.gt_key, toned))
+        for key, img in outputs:
+            if self.channel_order == 'bgr':
+                img = img[..., ::-1]
+            if gt.dtype == np.uint8:
+                img = np.round(img * 255).astype(np.uint8)
+            results[key] = np.ascontiguousarray(img)
         return results
 
     def __repr__(self):

@@ -5,20 +5,34 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from conftest import texture
+
 from tools import demo
 
 
 def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
                                                      capsys):
     work_dir, data_root = tmp_path / 'demo', tmp_path / 'data'
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    for i in range(2):
+        cv2.imwrite(str(photos / f'p{i}.png'), texture(i, (80, 96)))
     argv = [
         '--work-dir', str(work_dir), '--data-root', str(data_root),
         '--num-train', '8', '--num-test', '3', '--size', '64',
-        '--max-iters', '4', '--grid-images', '2'
+        '--max-iters', '4', '--grid-images', '2', '--photos', str(photos)
     ]
     assert demo.main(argv) == 0
     with open(work_dir / 'metrics.json') as f:
         metrics = json.load(f)
+    # The photographs, blurred by the held-out process, measured too.
+    report = metrics['photos']
+    assert [r['image'] for r in report['images']] == ['p0.png', 'p1.png']
+    assert report['mean_gain'] == np.mean([r['gain'] for r in
+                                           report['images']])
+    assert cv2.imread(str(work_dir / 'photos' / 'natural_grid.png')).shape \
+        == (demo.HEADER + 2 * demo.TILE + demo.GAP,
+            6 * demo.TILE + 5 * demo.GAP, 3)
     assert metrics['num_images'] == 3
     assert metrics['iterations'] == 4
     for split in ('blurred', 'deblurred'):
@@ -32,8 +46,9 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
     t, g = demo.TILE, demo.GAP
     assert grid.shape == (demo.HEADER + 2 * t + g, 6 * t + 5 * g, 3)
     curves = cv2.imread(str(work_dir / 'training_curves.png'))
-    # 6 losses + PSNR + SSIM: two rows of four axes.
-    assert curves is not None and curves.shape[:2] == (620, 1680)
+    # 2 losses (content, generator total: no GAN) + PSNR + SSIM: one row
+    # of four axes.
+    assert curves is not None and curves.shape[:2] == (310, 1680)
     assert osp.isfile(work_dir / 'deblurganv2_mobilenet_demo.pth')
     out = capsys.readouterr().out
     assert 'blurred input' in out and 'gain' in out
@@ -45,6 +60,18 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
     assert before == after
     assert 'using the synthetic data' in capsys.readouterr().out
     assert np.isfinite(metrics['deblurred']['PSNR'])
+
+
+def test_photos_must_be_held_out_of_training(tmp_path, repo_root, capsys):
+    photos = tmp_path / 'photos'
+    photos.mkdir()
+    argv = ['--work-dir', str(tmp_path / 'w'), '--data-root',
+            str(tmp_path / 'd'), '--sharp-dir', str(photos), '--photos',
+            str(photos)]
+    assert demo.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'held out' in err
+    assert not (tmp_path / 'd').exists()
 
 
 def test_grid_row_has_psnr_labels_and_zoomed_crops():

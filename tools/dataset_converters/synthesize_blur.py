@@ -93,6 +93,28 @@ def build_parser():
         help='lowest JPEG quality (half the pairs get a quality in '
         '[JPEG, 95]), or "off" (default: off)')
     parser.add_argument(
+        '--max-rotation', type=float, default=3.0,
+        help='largest in-plane rotation of the gopro model, in pixels at '
+        'the image corners')
+    parser.add_argument(
+        '--random-centre', action='store_true',
+        help='rotate about a random point instead of the image centre '
+        '(blur that varies over the image)')
+    parser.add_argument(
+        '--linear-noise', action='store_true',
+        help='add the noise to the linear (raw) signal before the sRGB '
+        'encoding, as a sensor does')
+    parser.add_argument(
+        '--tone', type=float, default=0.0,
+        help='random tone curve x**g on both images, |log g| up to this')
+    parser.add_argument(
+        '--leaf-power', type=float, nargs=2, metavar=('LOW', 'HIGH'),
+        help='range of the dead-leaves size exponent (default 2.6 3.2; '
+        'lower gives larger regions)')
+    parser.add_argument(
+        '--surface-grain', type=float, default=0.0,
+        help='share of dead leaves given a fine 1/f surface texture')
+    parser.add_argument(
         '--per-sequence',
         type=int,
         default=12,
@@ -106,6 +128,15 @@ def build_parser():
     parser.add_argument(
         '--no-progress', action='store_true', help='no progress bar')
     return parser
+
+
+def _dead_leaves_options(args):
+    options = {}
+    if args.leaf_power:
+        options['power'] = list(args.leaf_power)
+    if args.surface_grain:
+        options['surface_prob'] = args.surface_grain
+    return options
 
 
 def _print_warning(message, category, filename, lineno, file=None,
@@ -125,7 +156,14 @@ def main(argv=None):
             blur=args.blur,
             max_length=args.max_length,
             noise=args.noise or 0.0,
-            jpeg_quality=args.jpeg)
+            jpeg_quality=args.jpeg,
+            max_rotation_px=args.max_rotation,
+            random_centre=args.random_centre,
+            linear_noise=args.linear_noise,
+            tone=args.tone)
+        if not 0 <= args.surface_grain <= 1:
+            raise ValueError('--surface-grain must be in [0, 1], got '
+                             f'{args.surface_grain}.')
     except ValueError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
@@ -146,7 +184,8 @@ def main(argv=None):
                 per_sequence=args.per_sequence,
                 overwrite=args.overwrite,
                 workers=args.workers,
-                progress=not args.no_progress)
+                progress=not args.no_progress,
+                dead_leaves=_dead_leaves_options(args))
         except SynthesisError as e:
             print(f'error: {e}', file=sys.stderr)
             return 2
