@@ -125,6 +125,9 @@ NOT_RUN = [
      'trains 2000 iterations (17 min); its outputs are made here by a '
      '2-iteration `tools/demo.py` (the stand-in the other commands use)'),
     ('README.md', r'^make test$', 'runs this test suite'),
+    ('README.md', r'tools/demo\.py --photos ',
+     'the whole demo (4000 iterations, minutes); '
+     'tests/test_tools/test_demo_tool.py runs --photos on a tiny demo'),
     ('README.md', r'^pip install \.$',
      'installs from an index; tests/test_packaging/test_wheel.py builds '
      'the wheel and installs it into a fresh venv'),
@@ -451,7 +454,8 @@ def make_stand_ins(tmp, h5_state, inception_state, demo):
     shutil.copytree(demo, osp.join(tmp), dirs_exist_ok=True)
     # Photos and videos of one's own.
     for folder in ('my_photos', 'photos', 'blurry', 'my_blurry_photos',
-                   'my_sharp_photos', 'home/Pictures/sharp'):
+                   'my_sharp_photos', 'my_heldout_photos',
+                   'home/Pictures/sharp'):
         _photos(osp.join(tmp, folder), ['photo0.jpg', 'photo1.png'])
     _photos(tmp, ['IMG_0042.jpg', 'big.png'])
     _photos(osp.join(tmp, 'scans/2024/june'), ['a.tif', 'b.tif'])
