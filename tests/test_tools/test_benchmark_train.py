@@ -98,3 +98,47 @@ def test_amp_bf16_emulated_runs(tmp_path, repo_root):
     # Without warm-up the first iteration is the timed one.
     assert res['first_iteration_s'] == res['iteration_s']['all'][0]
     check_timings(res, 1)
+
+
+def _naive_ssim(a, b, win=7):
+    """scikit-image's SSIM for 8-bit images, window by window."""
+    import numpy as np
+    pad = win // 2
+    c1, c2 = (0.01 * 255)**2, (0.03 * 255)**2
+    out = []
+    for ch in range(a.shape[2]):
+        x = np.pad(a[..., ch].astype(np.float64), pad, mode='symmetric')
+        y = np.pad(b[..., ch].astype(np.float64), pad, mode='symmetric')
+        h, w = a.shape[:2]
+        s = np.zeros((h, w))
+        for i in range(h):
+            for j in range(w):
+                px, py = x[i:i + win, j:j + win], y[i:i + win, j:j + win]
+                ux, uy = px.mean(), py.mean()
+                vx, vy = px.var(ddof=1), py.var(ddof=1)
+                vxy = ((px - ux) * (py - uy)).sum() / (win * win - 1)
+                s[i, j] = ((2 * ux * uy + c1) * (2 * vxy + c2)) / (
+                    (ux**2 + uy**2 + c1) * (vx + vy + c2))
+        out.append(s[pad:-pad, pad:-pad].mean())
+    return float(np.mean(out))
+
+
+def test_reference_metrics_are_the_official_ones():
+    """The reference's per-iteration PSNR/SSIM compute what the official
+    trainer's util.metrics.PSNR and skimage SSIM compute."""
+    import numpy as np
+    import torch
+    from tools.analysis_tools.official_train_reference import (
+        official_psnr, official_ssim, tensor2im)
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (20, 23, 3)).astype(np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-40, 40, a.shape), 0,
+                255).astype(np.uint8)
+    assert official_ssim(a, b) == pytest.approx(_naive_ssim(a, b), abs=1e-9)
+    assert official_ssim(a, a) == pytest.approx(1.0)
+    mse = np.mean(((a.astype(float) - b) / 255)**2)
+    assert official_psnr(a, b) == pytest.approx(-10 * math.log10(mse))
+    assert official_psnr(a, a) == 100
+    # [-1, 1] CHW -> 8-bit HWC of the first image, truncated.
+    t = torch.tensor([[[[-1.0, 0.999]], [[0.0, 1.0]], [[0.5, -0.5]]]])
+    assert tensor2im(t).tolist() == [[[0, 127, 191], [254, 255, 63]]]

@@ -70,8 +70,10 @@ REFERENCE_WHAT = (
     'generator in '
     'train mode, double_gan RaGAN-LS discriminator step then generator step '
     '(D(real) recomputed with gradients), PerceptualLoss with in-place '
-    'ImageNet normalisation, Adam; eager, NCHW, float32, in a separate '
-    'process; data: OpenCV read + random crop (no augmentation)')
+    'ImageNet normalisation and the VGG weights\' gradients on, Adam, the '
+    'training PSNR/SSIM of each iteration; eager, NCHW, float32, in a '
+    'separate process; data: OpenCV read + random crop (no augmentation) '
+    'in the training process, as the official DataLoader has no workers')
 
 
 class BenchmarkError(Exception):
@@ -226,8 +228,8 @@ def reference_spec(args, cfg, model, pairs, work):
         pairs=pairs,
         shape=list(args.shape),
         batch_size=args.batch_size,
-        num_workers=cfg.train_dataloader.get('num_workers', 0)
-        if args.num_workers is None else args.num_workers,
+        # The official train.py's DataLoader has no workers.
+        num_workers=0,
         device=args.device,
         threads=torch.get_num_threads(),
         lr=optimizer.get('lr', 1e-4),

@@ -18,10 +18,25 @@ deblurkit's ``train_step``:
 - one discriminator step (``backward(retain_graph=True)``, as the official
   trainer) then one generator step, Adam for both;
 - data: a ``torch.utils.data.DataLoader`` over the same image files, read
-  with OpenCV, randomly cropped and mapped to [-1, 1] in the loader's
-  workers. This is lighter than the official albumentations pipeline
+  with OpenCV, randomly cropped and mapped to [-1, 1], in the training
+  process itself: the official ``train.py`` gives its ``DataLoader`` no
+  ``num_workers`` (the line with ``num_workers=cpu_count()`` is commented
+  out there). This is lighter than the official albumentations pipeline
   (no augmentation, no corruption), so the reference's data time is a
-  lower bound of the official one.
+  lower bound of the official one;
+- the VGG's weights keep ``requires_grad=True``: the official
+  ``PerceptualLoss.contentFunc`` builds the VGG from torchvision's
+  ``vgg19(pretrained=True).features`` and never turns their gradients off
+  (its ``torch.no_grad()`` covers only the construction), so every
+  generator backward also computes the VGG's weight gradients, which
+  accumulate unused (the generator's Adam holds only the generator);
+- after each step, the official ``get_images_and_metrics``: the first
+  image of input, output and target to 8-bit HWC arrays, PSNR
+  (``util/metrics.py``) and SSIM (scikit-image's ``structural_similarity``
+  with ``multichannel=True``: 7x7 uniform window, sample covariance;
+  computed here with OpenCV's box filter, the same arithmetic) and the
+  side-by-side picture, then the losses' ``.item()`` and the running means
+  of the progress bar's message.
 
 :class:`OfficialTrainIteration` is built in a process of its own by
 :class:`~tools.analysis_tools.subprocess_worker.SubprocessWorker`.
@@ -131,6 +146,67 @@ class PerceptualLoss:
             f_fake, f_real)) + 0.5 * nn.MSELoss()(fake, real)
 
 
+def tensor2im(image_tensor):
+    """The official ``DeblurModel.tensor2im``: first image, HWC, 8 bits
+    (truncated, as ``astype(np.uint8)``)."""
+    image = image_tensor[0].detach().cpu().float().numpy()
+    image = (np.transpose(image, (1, 2, 0)) + 1) / 2.0 * 255.0
+    return image.astype(np.uint8)
+
+
+def official_psnr(img1, img2):
+    """The official ``util.metrics.PSNR`` on 8-bit arrays."""
+    mse = np.mean((img1 / 255. - img2 / 255.)**2)
+    if mse == 0:
+        return 100
+    return 20 * np.log10(1 / np.sqrt(mse))
+
+
+def official_ssim(img1, img2, win_size=7):
+    """scikit-image's ``structural_similarity(img1, img2,
+    multichannel=True)`` for 8-bit images: per channel, a ``win_size``
+    uniform window, sample covariance, the border of half a window
+    cropped (so the border mode of the filter does not matter), the mean
+    over channels."""
+    c1, c2 = (0.01 * 255)**2, (0.03 * 255)**2
+    cov_norm = win_size**2 / (win_size**2 - 1)
+    pad = (win_size - 1) // 2
+
+    def mean_filter(x):
+        return cv2.blur(x, (win_size, win_size),
+                        borderType=cv2.BORDER_REFLECT)
+
+    values = []
+    for ch in range(img1.shape[2]):
+        x = img1[..., ch].astype(np.float64)
+        y = img2[..., ch].astype(np.float64)
+        ux, uy = mean_filter(x), mean_filter(y)
+        vx = cov_norm * (mean_filter(x * x) - ux * ux)
+        vy = cov_norm * (mean_filter(y * y) - uy * uy)
+        vxy = cov_norm * (mean_filter(x * y) - ux * uy)
+        s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / (
+            (ux**2 + uy**2 + c1) * (vx + vy + c2))
+        values.append(s[pad:-pad, pad:-pad].mean())
+    return float(np.mean(values))
+
+
+class MetricCounter:
+    """What the official ``MetricCounter`` does each iteration: keep the
+    values and build the progress bar's message from the last 100."""
+
+    def __init__(self):
+        self.metrics = {}
+
+    def add(self, **values):
+        for name, value in values.items():
+            self.metrics.setdefault(name, []).append(value)
+
+    def loss_message(self):
+        return '; '.join(
+            f'{k}={np.mean(self.metrics[k][-100:]):.4f}'
+            for k in ('G_loss', 'PSNR', 'SSIM'))
+
+
 class PairFiles(torch.utils.data.Dataset):
     """The benchmark's image pairs, read with OpenCV, cropped, [-1, 1]."""
 
@@ -190,7 +266,7 @@ class OfficialTrainIteration:
             net.to(self.device).train()
         vgg = vgg19_features(14)
         vgg.load_state_dict(state['vgg'])
-        vgg.requires_grad_(False)
+        # requires_grad stays True, as in the official contentFunc.
         vgg.to(self.device).eval()
         self.criterionG = PerceptualLoss(vgg, self.device)
         self.patch_loss = RelativisticDiscLossLS()
@@ -202,6 +278,7 @@ class OfficialTrainIteration:
             list(self.patch.parameters()) + list(self.full.parameters()),
             lr=spec['lr'])
         self.adv_lambda = spec['adv_lambda']
+        self.metric_counter = MetricCounter()
         loader = torch.utils.data.DataLoader(
             PairFiles(spec['pairs'], tuple(spec['shape'])),
             batch_size=spec['batch_size'],
@@ -255,6 +332,15 @@ class OfficialTrainIteration:
         loss_g = loss_content + self.adv_lambda * loss_adv
         loss_g.backward()
         self.optimizer_G.step()
+        # The rest of the official iteration: the losses' values, the
+        # training PSNR/SSIM of the first image and the progress message.
+        g_value, content_value = loss_g.item(), loss_content.item()
+        inp, fake, real = map(tensor2im, (inputs, outputs, targets))
+        psnr, ssim = official_psnr(fake, real), official_ssim(fake, real)
+        np.hstack((inp, fake, real))
+        self.metric_counter.add(G_loss=g_value, G_loss_content=content_value,
+                                D_loss=loss_d.item(), PSNR=psnr, SSIM=ssim)
+        self.metric_counter.loss_message()
         self._sync()
         done = time.perf_counter()
         return dict(
