@@ -59,7 +59,7 @@ from deblurkit.fileio import (DEFAULT_MAX_IMAGE_PIXELS, IMG_EXTENSIONS,
                               write_image_file)
 from deblurkit.fileio.scan import not_regular_reason
 from deblurkit.runtime import tune_cpu_allocator
-from deblurkit.video import CODECS, WEBCAM_PREFIX
+from deblurkit.video import CODECS, WEBCAM_PREFIX, X264_PRESETS
 
 _GLOB_CHARS = ('*', '?', '[')
 BACKENDS = ('pytorch', ) + RUNTIMES
@@ -274,6 +274,7 @@ def _deblur_video_jobs(model, jobs, args, report, outputs):
                 tile=args.tile, tile_overlap=args.tile_overlap,
                 dtype=args.dtype, side_by_side_output=args.side_by_side,
                 progress=bar.update, codec=args.codec, crf=args.crf,
+                preset=args.preset,
                 fps=args.fps, temporal_smoothing=args.temporal_smoothing,
                 frames_out=args.frames_out, frame_ext=args.frame_ext)
             job.dst = dst
@@ -346,6 +347,10 @@ def parse_args(argv):
         '--crf', type=int, default=None,
         help='quality of h264/h265 (0-51, default 18/20) or vp9/av1 (0-63, '
         'default 30/32); lower is better and larger')
+    video.add_argument(
+        '--preset', choices=X264_PRESETS, default=None,
+        help='h264/h265 speed preset (default: veryfast); a slower one makes '
+        'a smaller file at the same --crf and takes more CPU from the model')
     video.add_argument(
         '--temporal-smoothing', type=float, nargs='?', const=0.1,
         default=None, metavar='MOMENTUM',

@@ -406,7 +406,8 @@ def deblur_video(model,
                  frames_out=False,
                  frame_ext='.png',
                  backend='auto',
-                 dtype=None):
+                 dtype=None,
+                 preset=None):
     """Deblur every frame of a video into a new video (or folder of frames).
 
     Decoding, deblurring and encoding overlap (:func:`run_pipeline`), with
@@ -448,6 +449,10 @@ def deblur_video(model,
         backend (str): ``'auto'``, ``'pyav'`` or ``'opencv'`` for reading.
         dtype (str | torch.dtype, optional): Compute precision, as in
             :func:`deblur_images`.
+        preset (str, optional): The H.264/H.265 encoder's speed preset
+            (``ultrafast`` ... ``veryslow``, default ``veryfast``): slower
+            presets make smaller files at the same ``crf`` and take more
+            CPU from the model.
 
     Returns:
         dict: ``frames``, ``fps`` and ``size`` (width, height) written, and
@@ -466,7 +471,7 @@ def deblur_video(model,
                          'tiles have statistics of their own')
     if not frames_out:
         if pyav_available():
-            resolve_codec(dst, codec, crf)
+            resolve_codec(dst, codec, crf, preset)
         elif osp.splitext(dst)[1].lower() not in ('.mp4', '.mov', '.mkv',
                                                   '.avi'):
             raise VideoOptionError(f'{dst!r}: without PyAV only .mp4 .mov '
@@ -478,7 +483,8 @@ def deblur_video(model,
     try:
         if source.backend == 'opencv' and not source.live:
             warnings.warn(OPENCV_FALLBACK_WARNING)
-        sink = open_sink(dst, source, codec, crf, frames_out, frame_ext)
+        sink = open_sink(dst, source, codec, crf, frames_out, frame_ext,
+                         preset=preset)
     except BaseException:
         source.close()
         raise

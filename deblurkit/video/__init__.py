@@ -14,8 +14,10 @@ PyAV is optional (``pip install 'deblurkit[video]'``).
 from .pipeline import SCENE_CUT_THRESHOLD, SceneCuts, run_pipeline
 from .reader import (DEFAULT_FPS, WEBCAM_PREFIX, VideoInputError,
                      open_source, pyav_available, sequence_files)
-from .writer import (CODECS, CONTAINERS, DEFAULT_CODEC, VideoOptionError,
-                     VideoOutputError, open_sink, resolve_codec)
+from .writer import (CODECS, CONTAINERS, DEFAULT_CODEC, DEFAULT_PRESET,
+                     X264_PRESETS,
+                     VideoOptionError, VideoOutputError, open_sink,
+                     resolve_codec)
 
 OPENCV_FALLBACK_WARNING = (
     'PyAV (FFmpeg) is not installed, so videos go through OpenCV: MPEG-4 '
@@ -27,6 +29,6 @@ __all__ = [
     'run_pipeline', 'SceneCuts', 'SCENE_CUT_THRESHOLD', 'open_source',
     'open_sink', 'resolve_codec', 'pyav_available', 'sequence_files',
     'VideoInputError', 'VideoOutputError', 'VideoOptionError', 'CODECS',
-    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'OPENCV_FALLBACK_WARNING',
-    'WEBCAM_PREFIX'
+    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'DEFAULT_PRESET', 'OPENCV_FALLBACK_WARNING',
+    'WEBCAM_PREFIX', 'X264_PRESETS'
 ]

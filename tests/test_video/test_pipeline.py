@@ -19,7 +19,8 @@ def invert(frames):
 
 def run(src, dst, deblur=invert, batch_size=3, codec=None, crf=None, **kw):
     source = open_source(str(src), fps=kw.pop('fps', None))
-    sink = open_sink(str(dst), source, codec, crf, kw.pop('frames', False))
+    sink = open_sink(str(dst), source, codec, crf, kw.pop('frames', False),
+                     preset=kw.pop('preset', None))
     return run_pipeline(deblur, source, sink, batch_size, **kw)
 
 
@@ -79,6 +80,16 @@ def test_crf_changes_the_size(clip, tmp_path):
         tmp_path / 'lq.mkv')
 
 
+def test_preset_reaches_the_encoder(clip, tmp_path):
+    # x264 writes its settings into the stream: ultrafast turns CABAC off.
+    run(clip, tmp_path / 'medium.mp4')
+    run(clip, tmp_path / 'fast.mp4', preset='ultrafast')
+    assert b'cabac=1' in (tmp_path / 'medium.mp4').read_bytes()
+    fast = (tmp_path / 'fast.mp4').read_bytes()
+    assert b'cabac=0' in fast and b'cabac=1' not in fast
+    assert len(probe(tmp_path / 'fast.mp4')['frames']) == 8
+
+
 @pytest.mark.parametrize('codec, ext, names', [
     ('vp9', '.webm', ('vp9', 'libvpx-vp9')), ('prores', '.mov', ('prores',)),
     ('av1', '.mkv', ('av1', 'libdav1d'))])
@@ -97,6 +108,10 @@ def test_a_codec_the_container_cannot_hold_is_refused_first(clip, tmp_path):
         run(clip, tmp_path / 'out.gif')
     with pytest.raises(VideoOptionError, match='crf'):
         run(clip, tmp_path / 'out.mp4', crf=99)
+    with pytest.raises(VideoOptionError, match='preset for h264'):
+        run(clip, tmp_path / 'out.mp4', preset='quick')
+    with pytest.raises(VideoOptionError, match='vp9 has no --preset'):
+        run(clip, tmp_path / 'out.webm', preset='fast')
     assert sorted(os.listdir(tmp_path)) == ['in.mp4']
 
 

@@ -37,6 +37,7 @@ from deblurkit.apis import deblur_images, deblur_video  # noqa: E402
 from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
 from deblurkit.video import pipeline  # noqa: E402
+from deblurkit.video.writer import DEFAULT_PRESET  # noqa: E402
 
 
 def make_clip(path, frames, size, fps=25):
@@ -95,6 +96,9 @@ def main(argv=None):
     parser.add_argument('--crf', type=int, default=None,
                         help="quality, as tools/deblur.py --crf (default: "
                         "the codec's)")
+    parser.add_argument('--preset', default=None,
+                        help='h264/h265 speed preset, as tools/deblur.py '
+                        '--preset (default: veryfast)')
     parser.add_argument(
         '--codec-nice', type=int, default=None,
         help='how much nicer the decoding and encoding threads run than '
@@ -118,13 +122,14 @@ def main(argv=None):
         tick = time.perf_counter()
         info = deblur_video(model, src, osp.join(folder, 'out.mp4'),
                             batch_size=args.batch_size, codec=args.codec,
-                            crf=args.crf)
+                            crf=args.crf, preset=args.preset)
         total_s = time.perf_counter() - tick
         size_mb = os.path.getsize(osp.join(folder, 'out.mp4')) / 1e6
     result = dict(
         config=args.config, size=list(args.size), frames=args.frames,
         batch_size=args.batch_size, threads=args.threads,
         codec=args.codec or 'h264', crf=args.crf,
+        preset=args.preset or DEFAULT_PRESET,
         codec_nice=pipeline.CODEC_NICE,
         model_fps=args.frames / model_s, end_to_end_fps=args.frames / total_s,
         overhead=total_s / model_s - 1,
