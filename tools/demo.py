@@ -17,7 +17,13 @@
    trained on (``tools/analysis_tools/natural_photo_eval.py``): the photos
    of ``--photos``, or matplotlib's sample photographs when it is
    installed, giving ``photos/natural_eval.json`` and
-   ``photos/natural_grid.png``.
+   ``photos/natural_grid.png``;
+5. measures the same way the longer-trained checkpoint shipped in the
+   repository (``--shipped-checkpoint``, by default
+   ``checkpoints/demo/deblurganv2_mobilenet_demo_10k.pth``: the same config
+   and synthetic data, 10000 iterations, made by this tool; see
+   ``checkpoints/demo/README.md``), beside the model trained live: the
+   ``shipped`` entry of ``metrics.json`` and ``shipped/photos/``.
 """
 import argparse
 import json
@@ -35,6 +41,10 @@ from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
 
 DEMO_CONFIG = 'configs/deblurganv2_mobilenet_demo.py'
 CHECKPOINT_NAME = 'deblurganv2_mobilenet_demo.pth'
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: The checkpoint trained longer with this tool, shipped in the repository.
+SHIPPED_CHECKPOINT = osp.join(REPO, 'checkpoints', 'demo',
+                              'deblurganv2_mobilenet_demo_10k.pth')
 
 #: The demo's blur, noise and camera model (docs/user_guides/
 #: synthesize_data.md explains each field).
@@ -79,6 +89,11 @@ def parse_args(argv=None):
                         help='seed of the data and of training')
     parser.add_argument(
         '--grid-images', type=int, default=4, help='rows of the picture')
+    parser.add_argument(
+        '--shipped-checkpoint', default=SHIPPED_CHECKPOINT,
+        help='a checkpoint of the demo config to measure beside the one '
+        "trained live ('' or a missing file: none); default: the one "
+        'trained longer and shipped in checkpoints/demo/')
     return parser.parse_args(argv)
 
 
@@ -314,6 +329,23 @@ def photo_metrics(config, checkpoint, photos, out_dir):
     return {k: v for k, v in report.items() if k not in ('config', 'photos')}
 
 
+def shipped_checkpoint(args):
+    """The shipped checkpoint to measure too, or None (with a note)."""
+    path = args.shipped_checkpoint
+    if not path:
+        return None
+    if not osp.isfile(path):
+        print(f'[demo] no shipped checkpoint at {path}: measuring the live '
+              'model only')
+        return None
+    if osp.realpath(args.config) != osp.realpath(osp.join(REPO,
+                                                          DEMO_CONFIG)):
+        print(f'[demo] --config {args.config} is not the demo config the '
+              'shipped checkpoint was trained with: not measuring it')
+        return None
+    return path
+
+
 @tool_main
 def main(argv=None):
     args = parse_args(argv)
@@ -332,6 +364,14 @@ def main(argv=None):
         metrics['photos'] = photo_metrics(
             args.config, checkpoint, photos, osp.join(args.work_dir,
                                                       'photos'))
+    shipped = shipped_checkpoint(args)
+    if shipped is not None:
+        metrics['shipped'], _, _ = evaluate(cfg, shipped)
+        metrics['shipped']['checkpoint'] = shipped
+        if photos is not None:
+            metrics['shipped']['photos'] = photo_metrics(
+                args.config, shipped, photos,
+                osp.join(args.work_dir, 'shipped', 'photos'))
     metrics['total_seconds'] = round(time.time() - start, 1)
     from deblurkit.engine import atomic_write
     atomic_write(
@@ -361,6 +401,19 @@ def main(argv=None):
         print(f'photographs       {p["mean_psnr_blurred"]:9.2f} -> '
               f'{p["mean_psnr_deblurred"]:.2f}, gain {p["mean_gain"]:+.2f} '
               f'(worst photo {p["worst_gain"]:+.2f})')
+    if shipped is not None:
+        s = metrics['shipped']
+        line = (f'\n[demo] the shipped checkpoint ({osp.basename(shipped)},'
+                f' trained longer on the same synthetic data): '
+                f'{s["blurred"]["PSNR"]:.2f} -> {s["deblurred"]["PSNR"]:.2f}'
+                f' dB, gain {s["gain"]["PSNR"]:+.2f} on the test split')
+        if photos is not None:
+            p = s['photos']
+            line += (f'; photographs {p["mean_psnr_blurred"]:.2f} -> '
+                     f'{p["mean_psnr_deblurred"]:.2f}, gain '
+                     f'{p["mean_gain"]:+.2f} (worst photo '
+                     f'{p["worst_gain"]:+.2f})')
+        print(line)
     print(f'\n[demo] wrote {args.work_dir}/metrics.json, demo_grid.png, '
           f'training_curves.png, {CHECKPOINT_NAME}'
           + (', photos/natural_grid.png' if photos else ''))

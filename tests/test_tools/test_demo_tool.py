@@ -22,7 +22,7 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
         '--num-train', '8', '--num-test', '3', '--size', '64',
         '--max-iters', '4', '--grid-images', '2', '--photos', str(photos)
     ]
-    assert demo.main(argv) == 0
+    assert demo.main(argv + ['--shipped-checkpoint', '']) == 0
     with open(work_dir / 'metrics.json') as f:
         metrics = json.load(f)
     # The photographs, blurred by the held-out process, measured too.
@@ -52,13 +52,43 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
     assert osp.isfile(work_dir / 'deblurganv2_mobilenet_demo.pth')
     out = capsys.readouterr().out
     assert 'blurred input' in out and 'gain' in out
+    assert 'shipped' not in metrics
+
+    # A shipped checkpoint is measured beside the live model: here the
+    # first run's with its weights perturbed, so that it differs from the
+    # model the second run trains.
+    import torch
+    ckpt = torch.load(work_dir / 'deblurganv2_mobilenet_demo.pth',
+                      weights_only=True)
+    gen = torch.Generator().manual_seed(0)
+    for key, value in ckpt['state_dict'].items():
+        if value.is_floating_point() and key.endswith('weight'):
+            value += 0.05 * torch.randn(value.shape, generator=gen)
+    first = tmp_path / 'first.pth'
+    torch.save(ckpt, first)
 
     # A second run reuses the synthetic data instead of rewriting it.
     before = sorted(p.stat().st_mtime_ns for p in data_root.rglob('*.png'))
-    assert demo.main(argv) == 0
+    assert demo.main(argv + ['--shipped-checkpoint', str(first)]) == 0
     after = sorted(p.stat().st_mtime_ns for p in data_root.rglob('*.png'))
     assert before == after
-    assert 'using the synthetic data' in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert 'using the synthetic data' in out
+    assert 'the shipped checkpoint (first.pth' in out
+    with open(work_dir / 'metrics.json') as f:
+        second = json.load(f)
+    shipped = second['shipped']
+    assert shipped['checkpoint'] == str(first)
+    from deblurkit.engine.runner_config import load_runner_config
+    cfg = load_runner_config(demo.DEMO_CONFIG, {
+        'test_dataloader.dataset.data_root': str(data_root / 'test')},
+        str(tmp_path / 'cfg'))
+    expected, _, _ = demo.evaluate(cfg, str(first))
+    for key in ('blurred', 'deblurred', 'gain'):
+        assert shipped[key]['PSNR'] == expected[key]['PSNR']
+    assert shipped['deblurred']['PSNR'] != second['deblurred']['PSNR']
+    assert shipped['photos']['mean_gain'] != second['photos']['mean_gain']
+    assert (work_dir / 'shipped' / 'photos' / 'natural_grid.png').is_file()
     assert np.isfinite(metrics['deblurred']['PSNR'])
 
 
