@@ -18,12 +18,10 @@
    of ``--photos``, or matplotlib's sample photographs when it is
    installed, giving ``photos/natural_eval.json`` and
    ``photos/natural_grid.png``;
-5. measures the same way the longer-trained checkpoint shipped in the
-   repository (``--shipped-checkpoint``, by default
-   ``checkpoints/demo/deblurganv2_mobilenet_demo_10k.pth``: the same config
-   and synthetic data, 10000 iterations, made by this tool; see
-   ``checkpoints/demo/README.md``), beside the model trained live: the
-   ``shipped`` entry of ``metrics.json`` and ``shipped/photos/``.
+5. with ``--compare-checkpoint K`` (a checkpoint of the demo config, e.g.
+   from a longer run of this tool), measures ``K`` the same way beside the
+   model trained live: the ``compared`` entry of ``metrics.json`` and
+   ``compared/photos/``.
 """
 import argparse
 import json
@@ -42,9 +40,6 @@ from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
 DEMO_CONFIG = 'configs/deblurganv2_mobilenet_demo.py'
 CHECKPOINT_NAME = 'deblurganv2_mobilenet_demo.pth'
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-#: The checkpoint trained longer with this tool, shipped in the repository.
-SHIPPED_CHECKPOINT = osp.join(REPO, 'checkpoints', 'demo',
-                              'deblurganv2_mobilenet_demo_10k.pth')
 
 #: The demo's blur, noise and camera model (docs/user_guides/
 #: synthesize_data.md explains each field).
@@ -90,10 +85,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--grid-images', type=int, default=4, help='rows of the picture')
     parser.add_argument(
-        '--shipped-checkpoint', default=SHIPPED_CHECKPOINT,
-        help='a checkpoint of the demo config to measure beside the one '
-        "trained live ('' or a missing file: none); default: the one "
-        'trained longer and shipped in checkpoints/demo/')
+        '--compare-checkpoint', default=None,
+        help='a checkpoint of the demo config (e.g. from a longer run: '
+        '--max-iters 10000) to measure beside the one trained live')
     return parser.parse_args(argv)
 
 
@@ -329,20 +323,19 @@ def photo_metrics(config, checkpoint, photos, out_dir):
     return {k: v for k, v in report.items() if k not in ('config', 'photos')}
 
 
-def shipped_checkpoint(args):
-    """The shipped checkpoint to measure too, or None (with a note)."""
-    path = args.shipped_checkpoint
+def compared_checkpoint(args):
+    """The checkpoint to measure beside the live model, or None."""
+    from deblurkit.cli import UserError
+    path = args.compare_checkpoint
     if not path:
         return None
     if not osp.isfile(path):
-        print(f'[demo] no shipped checkpoint at {path}: measuring the live '
-              'model only')
-        return None
+        raise UserError(f'--compare-checkpoint {path!r} is not a file; pass '
+                        'a checkpoint of the demo config.')
     if osp.realpath(args.config) != osp.realpath(osp.join(REPO,
                                                           DEMO_CONFIG)):
-        print(f'[demo] --config {args.config} is not the demo config the '
-              'shipped checkpoint was trained with: not measuring it')
-        return None
+        raise UserError(f'--compare-checkpoint needs the demo config; '
+                        f'--config is {args.config}: leave one of them out.')
     return path
 
 
@@ -351,6 +344,7 @@ def main(argv=None):
     args = parse_args(argv)
     start = time.time()
     photos = photos_folder(args)
+    compared = compared_checkpoint(args)
     ensure_dataset(args)
     cfg, checkpoint, log_dir = train(args)
     train_done = time.time()
@@ -364,14 +358,13 @@ def main(argv=None):
         metrics['photos'] = photo_metrics(
             args.config, checkpoint, photos, osp.join(args.work_dir,
                                                       'photos'))
-    shipped = shipped_checkpoint(args)
-    if shipped is not None:
-        metrics['shipped'], _, _ = evaluate(cfg, shipped)
-        metrics['shipped']['checkpoint'] = shipped
+    if compared is not None:
+        metrics['compared'], _, _ = evaluate(cfg, compared)
+        metrics['compared']['checkpoint'] = compared
         if photos is not None:
-            metrics['shipped']['photos'] = photo_metrics(
-                args.config, shipped, photos,
-                osp.join(args.work_dir, 'shipped', 'photos'))
+            metrics['compared']['photos'] = photo_metrics(
+                args.config, compared, photos,
+                osp.join(args.work_dir, 'compared', 'photos'))
     metrics['total_seconds'] = round(time.time() - start, 1)
     from deblurkit.engine import atomic_write
     atomic_write(
@@ -401,11 +394,10 @@ def main(argv=None):
         print(f'photographs       {p["mean_psnr_blurred"]:9.2f} -> '
               f'{p["mean_psnr_deblurred"]:.2f}, gain {p["mean_gain"]:+.2f} '
               f'(worst photo {p["worst_gain"]:+.2f})')
-    if shipped is not None:
-        s = metrics['shipped']
-        line = (f'\n[demo] the shipped checkpoint ({osp.basename(shipped)},'
-                f' trained longer on the same synthetic data): '
-                f'{s["blurred"]["PSNR"]:.2f} -> {s["deblurred"]["PSNR"]:.2f}'
+    if compared is not None:
+        s = metrics['compared']
+        line = (f'\n[demo] the compared checkpoint ({osp.basename(compared)}'
+                f'): {s["blurred"]["PSNR"]:.2f} -> {s["deblurred"]["PSNR"]:.2f}'
                 f' dB, gain {s["gain"]["PSNR"]:+.2f} on the test split')
         if photos is not None:
             p = s['photos']

@@ -126,7 +126,7 @@ NOT_RUN = [
      '2-iteration `tools/demo.py` (the stand-in the other commands use)'),
     ('README.md', r'^make test$', 'runs this test suite'),
     ('README.md', r'tools/demo\.py --photos ',
-     'the whole demo (4000 iterations, minutes); '
+     'the whole demo (3000 iterations, minutes); '
      'tests/test_tools/test_demo_tool.py runs --photos on a tiny demo'),
     ('README.md', r'^pip install \.$',
      'installs from an index; tests/test_packaging/test_wheel.py builds '

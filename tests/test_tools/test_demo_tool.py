@@ -22,7 +22,7 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
         '--num-train', '8', '--num-test', '3', '--size', '64',
         '--max-iters', '4', '--grid-images', '2', '--photos', str(photos)
     ]
-    assert demo.main(argv + ['--shipped-checkpoint', '']) == 0
+    assert demo.main(argv) == 0
     with open(work_dir / 'metrics.json') as f:
         metrics = json.load(f)
     # The photographs, blurred by the held-out process, measured too.
@@ -52,9 +52,9 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
     assert osp.isfile(work_dir / 'deblurganv2_mobilenet_demo.pth')
     out = capsys.readouterr().out
     assert 'blurred input' in out and 'gain' in out
-    assert 'shipped' not in metrics
+    assert 'compared' not in metrics
 
-    # A shipped checkpoint is measured beside the live model: here the
+    # --compare-checkpoint is measured beside the live model: here the
     # first run's with its weights perturbed, so that it differs from the
     # model the second run trains.
     import torch
@@ -69,27 +69,37 @@ def test_demo_leaves_metrics_pictures_and_checkpoint(tmp_path, repo_root,
 
     # A second run reuses the synthetic data instead of rewriting it.
     before = sorted(p.stat().st_mtime_ns for p in data_root.rglob('*.png'))
-    assert demo.main(argv + ['--shipped-checkpoint', str(first)]) == 0
+    assert demo.main(argv + ['--compare-checkpoint', str(first)]) == 0
     after = sorted(p.stat().st_mtime_ns for p in data_root.rglob('*.png'))
     assert before == after
     out = capsys.readouterr().out
     assert 'using the synthetic data' in out
-    assert 'the shipped checkpoint (first.pth' in out
+    assert 'the compared checkpoint (first.pth' in out
     with open(work_dir / 'metrics.json') as f:
         second = json.load(f)
-    shipped = second['shipped']
-    assert shipped['checkpoint'] == str(first)
+    compared = second['compared']
+    assert compared['checkpoint'] == str(first)
     from deblurkit.engine.runner_config import load_runner_config
     cfg = load_runner_config(demo.DEMO_CONFIG, {
         'test_dataloader.dataset.data_root': str(data_root / 'test')},
         str(tmp_path / 'cfg'))
     expected, _, _ = demo.evaluate(cfg, str(first))
     for key in ('blurred', 'deblurred', 'gain'):
-        assert shipped[key]['PSNR'] == expected[key]['PSNR']
-    assert shipped['deblurred']['PSNR'] != second['deblurred']['PSNR']
-    assert shipped['photos']['mean_gain'] != second['photos']['mean_gain']
-    assert (work_dir / 'shipped' / 'photos' / 'natural_grid.png').is_file()
+        assert compared[key]['PSNR'] == expected[key]['PSNR']
+    assert compared['deblurred']['PSNR'] != second['deblurred']['PSNR']
+    assert compared['photos']['mean_gain'] != second['photos']['mean_gain']
+    assert (work_dir / 'compared' / 'photos' / 'natural_grid.png').is_file()
     assert np.isfinite(metrics['deblurred']['PSNR'])
+
+
+def test_compare_checkpoint_must_exist(tmp_path, repo_root, capsys):
+    argv = ['--work-dir', str(tmp_path / 'w'), '--data-root',
+            str(tmp_path / 'd'), '--compare-checkpoint',
+            str(tmp_path / 'nope.pth')]
+    assert demo.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and 'nope.pth' in err
+    assert not (tmp_path / 'd').exists()
 
 
 def test_photos_must_be_held_out_of_training(tmp_path, repo_root, capsys):
