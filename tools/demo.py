@@ -323,6 +323,15 @@ def photo_metrics(config, checkpoint, photos, out_dir):
     return {k: v for k, v in report.items() if k not in ('config', 'photos')}
 
 
+def photos_summary(report, width=0):
+    """``blurred -> deblurred, gain G (worst photo W)`` of a photo report,
+    the first number right-aligned in ``width`` characters."""
+    return (f'{report["mean_psnr_blurred"]:{width}.2f} -> '
+            f'{report["mean_psnr_deblurred"]:.2f}, gain '
+            f'{report["mean_gain"]:+.2f} (worst photo '
+            f'{report["worst_gain"]:+.2f})')
+
+
 def compared_checkpoint(args):
     """The checkpoint to measure beside the live model, or None."""
     from deblurkit.cli import UserError
@@ -390,21 +399,14 @@ def main(argv=None):
           f'deblurred        {d["PSNR"]:9.2f}  {d["SSIM"]:.4f}\n'
           f'gain             {g["PSNR"]:+9.2f}  {g["SSIM"]:+.4f}')
     if photos is not None:
-        p = metrics['photos']
-        print(f'photographs       {p["mean_psnr_blurred"]:9.2f} -> '
-              f'{p["mean_psnr_deblurred"]:.2f}, gain {p["mean_gain"]:+.2f} '
-              f'(worst photo {p["worst_gain"]:+.2f})')
+        print(f'photographs       {photos_summary(metrics["photos"], 9)}')
     if compared is not None:
         s = metrics['compared']
         line = (f'\n[demo] the compared checkpoint ({osp.basename(compared)}'
                 f'): {s["blurred"]["PSNR"]:.2f} -> {s["deblurred"]["PSNR"]:.2f}'
                 f' dB, gain {s["gain"]["PSNR"]:+.2f} on the test split')
         if photos is not None:
-            p = s['photos']
-            line += (f'; photographs {p["mean_psnr_blurred"]:.2f} -> '
-                     f'{p["mean_psnr_deblurred"]:.2f}, gain '
-                     f'{p["mean_gain"]:+.2f} (worst photo '
-                     f'{p["worst_gain"]:+.2f})')
+            line += f'; photographs {photos_summary(s["photos"])}'
         print(line)
     print(f'\n[demo] wrote {args.work_dir}/metrics.json, demo_grid.png, '
           f'training_curves.png, {CHECKPOINT_NAME}'

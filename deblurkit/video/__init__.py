@@ -15,9 +15,8 @@ from .pipeline import SCENE_CUT_THRESHOLD, SceneCuts, run_pipeline
 from .reader import (DEFAULT_FPS, WEBCAM_PREFIX, VideoInputError,
                      open_source, pyav_available, sequence_files)
 from .writer import (CODECS, CONTAINERS, DEFAULT_CODEC, DEFAULT_PRESET,
-                     X264_PRESETS,
-                     VideoOptionError, VideoOutputError, open_sink,
-                     resolve_codec)
+                     X264_PRESETS, VideoOptionError, VideoOutputError,
+                     open_sink, resolve_codec)
 
 OPENCV_FALLBACK_WARNING = (
     'PyAV (FFmpeg) is not installed, so videos go through OpenCV: MPEG-4 '
@@ -29,6 +28,6 @@ __all__ = [
     'run_pipeline', 'SceneCuts', 'SCENE_CUT_THRESHOLD', 'open_source',
     'open_sink', 'resolve_codec', 'pyav_available', 'sequence_files',
     'VideoInputError', 'VideoOutputError', 'VideoOptionError', 'CODECS',
-    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'DEFAULT_PRESET', 'OPENCV_FALLBACK_WARNING',
-    'WEBCAM_PREFIX', 'X264_PRESETS'
+    'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'DEFAULT_PRESET',
+    'OPENCV_FALLBACK_WARNING', 'WEBCAM_PREFIX', 'X264_PRESETS'
 ]
