@@ -204,6 +204,31 @@ def test_upsampled_conv_equals_conv_of_upsampled_map(scale, depthwise):
     assert (total - (base + expected)).abs().max().item() < 1e-12
 
 
+@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
+def test_upsampled_conv_accumulates_16_bit_maps_exactly(dtype):
+    # 16-bit maps take the copy-then-add route (a strided 16-bit add has no
+    # vectorised CPU kernel); each sum must be the one rounding of
+    # ``base + phase`` that an element-wise add gives, and ``out`` itself
+    # must be written (channels-last kept).
+    torch.manual_seed(0)
+    weight = torch.randn(16, 8, 3, 3)
+    bias = torch.randn(16)
+    layer = UpsampledConv3x3(weight, 2, bias)
+    layer_lp = UpsampledConv3x3(weight.to(dtype), 2, bias.to(dtype))
+    x = torch.randn(1, 8, 6, 10).to(dtype)
+    base = torch.randn(1, 16, 12, 20).to(dtype).contiguous(
+        memory_format=torch.channels_last)
+    out = base.clone()
+    total = layer_lp(x, out=out, accumulate=True)
+    assert total is out
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(out, base + layer_lp(x))
+    assert not torch.equal(out, base)
+    reference = base.float() + layer(x.float())
+    assert ((out.float() - reference).abs() <=
+            0.03 * reference.abs() + 0.05).all()
+
+
 def test_add_upsampled_in_place():
     x = torch.randn(1, 4, 8, 12).contiguous(memory_format=torch.channels_last)
     low = torch.randn(1, 4, 4, 6)
