@@ -115,7 +115,8 @@ class UpsampledConv3x3(nn.Module):
                 f'out has shape {tuple(out.shape)}, expected '
                 f'{(n, self.out_channels, h * s, w * s)}')
         target = out
-        if accumulate and out.dtype in REDUCED_PRECISION:
+        if accumulate and out.dtype in REDUCED_PRECISION and \
+                out.device.type == 'cpu':
             # A strided add of 16-bit floats has no vectorised kernel: its
             # runs are one pixel's channels, and it took 8x the float32
             # time (13 ms of an 83 ms bf16 call at 736x1280). Copying the
