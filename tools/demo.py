@@ -34,8 +34,8 @@ import cv2
 import numpy as np
 import torch
 
-from deblurkit.cli import (CONFIG_HELP, HelpFormatter, config_file,
-                           tool_main)
+from deblurkit.cli import (CONFIG_HELP, HelpFormatter, UserError,
+                           config_file, tool_main)
 
 DEMO_CONFIG = 'configs/deblurganv2_mobilenet_demo.py'
 CHECKPOINT_NAME = 'deblurganv2_mobilenet_demo.pth'
@@ -296,7 +296,6 @@ def photo_eval_module():
 
 def photos_folder(args):
     """The held-out photos to measure on, or None (with a note)."""
-    from deblurkit.cli import UserError
     photos = args.photos or photo_eval_module().default_photos()
     if photos is None:
         print('[demo] no --photos and no matplotlib sample photographs: '
@@ -334,7 +333,6 @@ def photos_summary(report, width=0):
 
 def compared_checkpoint(args):
     """The checkpoint to measure beside the live model, or None."""
-    from deblurkit.cli import UserError
     path = args.compare_checkpoint
     if not path:
         return None

@@ -114,26 +114,24 @@ class UpsampledConv3x3(nn.Module):
             raise ValueError(
                 f'out has shape {tuple(out.shape)}, expected '
                 f'{(n, self.out_channels, h * s, w * s)}')
-        target = out
-        if accumulate and out.dtype in REDUCED_PRECISION and \
-                out.device.type == 'cpu':
-            # A strided add of 16-bit floats has no vectorised kernel: its
-            # runs are one pixel's channels, and it took 8x the float32
-            # time (13 ms of an 83 ms bf16 call at 736x1280). Copying the
-            # phases (plain bytes) and adding once over contiguous memory
-            # gives the same sums.
-            target = torch.empty_like(out)
-            accumulate = False
+        # A strided add of 16-bit floats has no vectorised CPU kernel: its
+        # runs are one pixel's channels, and it took 8x the float32 time
+        # (13 ms of an 83 ms bf16 call at 736x1280). There the phases are
+        # copied (plain bytes) into a scratch map that is added once over
+        # contiguous memory: the same sums.
+        scratch = (accumulate and out.dtype in REDUCED_PRECISION
+                   and out.device.type == 'cpu')
+        target = torch.empty_like(out) if scratch else out
         phases = target.view(n, self.out_channels, h, s, w, s)
         for k, ((r0, r1, _, dr), (c0, c1, _, dc)) in enumerate(self.pairs):
             src = self._pair_output(pairs, k)[:, :, dr:dr + h, dc:dc + w]
             dst = phases[:, :, :, r0:r1, :, c0:c1]
             src = src[:, :, :, None, :, None]
-            if accumulate:
+            if accumulate and not scratch:
                 dst.add_(src)
             else:
                 dst.copy_(src)
-        if target is not out:
+        if scratch:
             out.add_(target)
         return out
 
