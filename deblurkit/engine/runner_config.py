@@ -82,6 +82,12 @@ def load_runner_config(config, cfg_options=None, work_dir=None,
         loader = cfg.get(name)
         if loader and loader.get('num_workers', 0) == 0:
             loader['persistent_workers'] = False
+        if loader and 'worker_niceness' in loader:
+            from deblurkit.engine.runner import check_worker_niceness
+            try:
+                check_worker_niceness(loader['worker_niceness'])
+            except ValueError as err:
+                raise ValueError(f'{name}.{err}') from None
     check_vis_backends(cfg)
     return cfg
 

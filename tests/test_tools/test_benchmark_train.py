@@ -40,6 +40,7 @@ def test_json_with_reference(tmp_path, repo_root, capsys):
     assert res['shape'] == [64, 64] and res['batch_size'] == 1
     assert res['iters'] == 2 and res['threads'] == 1
     assert res['amp'] is None and res['num_workers'] == 0
+    assert res['worker_niceness'] is None  # no workers
     assert res['first_iteration_s'] > 0
     check_timings(res, 2)
     assert res['peak_memory_mb'] is None or res['peak_memory_mb'] >= 0
@@ -59,11 +60,26 @@ def test_json_with_reference(tmp_path, repo_root, capsys):
     assert 'official-equivalent reference' in text and 'speed-up' in text
 
 
+@pytest.mark.parametrize('niceness, expected', [(None, 19), ('0', 0),
+                                                ('5', 5)])
+def test_loader_workers_niceness(tmp_path, repo_root, niceness, expected):
+    # As tools/train.py's runner builds the loader: workers at niceness 19
+    # unless told otherwise (deblurkit.engine.runner).
+    out = tmp_path / 'bench.json'
+    extra = [] if niceness is None else ['--worker-niceness', niceness]
+    assert benchmark_train.main([CONFIG, *TINY, '--num-workers', '1', *extra,
+                                 '--json', str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res['num_workers'] == 1
+    assert res['worker_niceness'] == expected
+
+
 @pytest.mark.parametrize('argv, message', [
     (['--shape', '30', '30'], '--shape'),
     (['--iters', '0'], '--iters'),
     (['--shape', '256', '256', '--frame-shape', '100', '100'],
      '--frame-shape'),
+    (['--worker-niceness', '20'], '--worker-niceness'),
 ])
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -74,6 +74,8 @@ def bad_configs(tmp_path):
         ([str(syntax)], 'syntax.py'),
         ([CONFIG, '--cfg-options', 'model.generator.typo=1'], 'typo'),
         ([CONFIG, '--cfg-options', 'model.type=NoSuchModel'], 'NoSuchModel'),
+        ([CONFIG, '--cfg-options', 'train_dataloader.worker_niceness=25'],
+         'train_dataloader.worker_niceness'),
     ]
 
 

@@ -59,6 +59,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
+from deblurkit.engine.runner import DeblurRunner  # noqa: E402
 
 from tools.analysis_tools.benchmark import (PeakMemory, _cpu_name,  # noqa
                                             _load, summarize)
@@ -142,8 +143,6 @@ def build_training(cfg, args, pairs_root):
     build them."""
     from mmengine.optim import build_optim_wrapper
     from mmengine.registry import DefaultScope
-    from mmengine.runner import Runner
-
     from deblurkit.engine.optimizers import enable_mixed_precision
     from deblurkit.registry import MODELS
     scope = cfg.get('default_scope', 'deblurkit')
@@ -177,7 +176,10 @@ def build_training(cfg, args, pairs_root):
         loader_cfg['num_workers'] = args.num_workers
     if loader_cfg.get('num_workers', 0) == 0:
         loader_cfg['persistent_workers'] = False
-    loader = Runner.build_dataloader(loader_cfg, seed=0)
+    if args.worker_niceness is not None:
+        loader_cfg['worker_niceness'] = args.worker_niceness
+    # As tools/train.py builds it (the workers at low priority).
+    loader = DeblurRunner.build_dataloader(loader_cfg, seed=0)
     return model, optim_wrapper, loader
 
 
@@ -322,6 +324,8 @@ def _measure(args, cfg, device, model, optim_wrapper, loader, reference):
         if device.type == 'cuda' else _cpu_name(),
         threads=torch.get_num_threads(),
         num_workers=loader.num_workers,
+        worker_niceness=getattr(loader.worker_init_fn, 'niceness', 0)
+        if loader.num_workers else None,
         amp=_amp_name(args, device),
         first_iteration_s=first,
         **_split(data, steps, args.batch_size),
@@ -373,7 +377,9 @@ def format_results(r):
         f"config: {r['config']}",
         f"batch: {r['batch_size']}x3x{r['shape'][0]}x{r['shape'][1]} crops "
         f"of {r['frame_shape'][0]}x{r['frame_shape'][1]} frames, "
-        f"{r['num_workers']} loader workers; {r['device']} "
+        f"{r['num_workers']} loader workers"
+        + (f" (niceness +{r['worker_niceness']})"
+           if r.get('worker_niceness') else '') + f"; {r['device']} "
         f"({r['device_name']}, {r['threads']} threads); precision "
         f"{r['amp'] or 'float32'}; allocator {r['allocator']}",
         f"{r['iters']} timed iterations after {r['warmup']} warm-up "
@@ -434,6 +440,11 @@ def parse_args(argv=None):
     parser.add_argument('--num-workers', type=int,
                         help="dataloader workers (default: the config's)")
     parser.add_argument(
+        '--worker-niceness', type=int, metavar='N',
+        help='niceness added to the dataloader workers, 0-19 (default: '
+        "the config's worker_niceness, else 19, as tools/train.py; 0 runs "
+        'them at the priority of the training process)')
+    parser.add_argument(
         '--cpu-allocator', choices=('tuned', 'default'), default='tuned',
         help="this process's glibc allocator, as tools/train.py's option of "
         "the same name (default tuned; the reference keeps glibc's)")
@@ -460,6 +471,9 @@ def parse_args(argv=None):
         problems.append('--iters, --batch-size and --pairs must be >= 1')
     if args.warmup < 0 or (args.num_workers or 0) < 0:
         problems.append('--warmup and --num-workers must be >= 0')
+    if args.worker_niceness is not None and not \
+            0 <= args.worker_niceness <= 19:
+        problems.append('--worker-niceness must be from 0 to 19')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         problems.append(f'--device {args.device}: CUDA is not available')
     elif not args.device.startswith(('cuda', 'cpu')):
