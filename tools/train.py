@@ -151,6 +151,7 @@ def main(argv=None):
         with user_errors(f'config {args.config}'):
             runner = build_runner(cfg)
         runner.train()
+        close_distributed(wait_for_peers=True)
     except checkpoint_errors() as err:
         raise UserError(str(err)) from err
     except FloatingPointError as err:
