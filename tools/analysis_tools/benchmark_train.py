@@ -59,7 +59,8 @@ from mmengine.config import Config, DictAction  # noqa: E402
 
 from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
-from deblurkit.engine.runner import DeblurRunner  # noqa: E402
+from deblurkit.engine.runner import (DeblurRunner,  # noqa: E402
+                                     check_worker_niceness)
 
 from tools.analysis_tools.benchmark import (PeakMemory, _cpu_name,  # noqa
                                             _load, summarize)
@@ -471,8 +472,9 @@ def parse_args(argv=None):
         problems.append('--iters, --batch-size and --pairs must be >= 1')
     if args.warmup < 0 or (args.num_workers or 0) < 0:
         problems.append('--warmup and --num-workers must be >= 0')
-    if args.worker_niceness is not None and not \
-            0 <= args.worker_niceness <= 19:
+    try:
+        check_worker_niceness(args.worker_niceness)
+    except ValueError:
         problems.append('--worker-niceness must be from 0 to 19')
     if args.device.startswith('cuda') and not torch.cuda.is_available():
         problems.append(f'--device {args.device}: CUDA is not available')
