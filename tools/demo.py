@@ -42,9 +42,12 @@ CHECKPOINT_NAME = 'deblurganv2_mobilenet_demo.pth'
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 #: The demo's blur, noise and camera model (docs/user_guides/
-#: synthesize_data.md explains each field).
+#: synthesize_data.md explains each field). One pair in five nearly still
+#: (``still_prob``, 0.1 by default): with one in ten the checkpoint
+#: over-sharpened lightly blurred photographs (README, "A limit").
 DEMO_BLUR = dict(random_centre=True, linear_noise=True, tone=0.15, noise=3.0,
-                 noise_prob=0.7, jpeg_quality=60, jpeg_prob=0.5)
+                 still_prob=0.2, noise_prob=0.7, jpeg_quality=60,
+                 jpeg_prob=0.5)
 #: The demo's procedural images: larger regions than the classic
 #: scale-invariant model (power 2.2-2.9 instead of 2.6-3.2, closer to how
 #: photographs are framed) and a fine surface grain on most leaves.

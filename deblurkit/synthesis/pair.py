@@ -35,6 +35,11 @@ class BlurSettings:
             to 0.
         max_length (float): Longest blur trajectory in pixels. Defaults
             to 25.
+        still_prob (float): Share of pairs whose path is nearly still
+            (its length drawn from the first 1.5 px above ``min_length``;
+            the others from the rest of the range): such pairs teach a
+            model to leave sharp detail alone instead of sharpening it
+            further. Defaults to 0.1.
         max_rotation_px (float): Largest in-plane rotation of the
             frame-averaging model, as the displacement in pixels it causes
             at the image corners. Defaults to 3.
@@ -68,6 +73,7 @@ class BlurSettings:
     gopro_share: float = 0.5
     min_length: float = 0.0
     max_length: float = 25.0
+    still_prob: float = 0.1
     max_rotation_px: float = 3.0
     noise: float = 2.0
     noise_prob: float = 0.5
@@ -86,7 +92,8 @@ class BlurSettings:
                 'blur lengths need 0 <= min_length <= max_length, got '
                 f'min_length={self.min_length}, '
                 f'max_length={self.max_length}.')
-        for name in ('gopro_share', 'noise_prob', 'jpeg_prob'):
+        for name in ('gopro_share', 'still_prob', 'noise_prob',
+                     'jpeg_prob'):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got '
                                  f'{getattr(self, name)}.')
@@ -147,6 +154,7 @@ def synthesize_pair(sharp, rng, settings=None):
             rng,
             min_length=settings.min_length,
             max_length=settings.max_length,
+            still_prob=settings.still_prob,
             image_size=sharp.shape[:2],
             max_rotation_px=settings.max_rotation_px)
         centre = None
@@ -157,7 +165,8 @@ def synthesize_pair(sharp, rng, settings=None):
         kernel = random_blur_kernel(
             rng,
             min_length=settings.min_length,
-            max_length=settings.max_length)
+            max_length=settings.max_length,
+            still_prob=settings.still_prob)
         blurred = blur_with_kernel(sharp, kernel)
 
     linear = settings.linear_noise or settings.tone > 0

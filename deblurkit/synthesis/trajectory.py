@@ -181,6 +181,7 @@ def random_trajectory(rng,
                       point_spacing=1.0,
                       min_points=7,
                       max_points=64,
+                      still_prob=0.1,
                       **path_kwargs):
     """A random camera trajectory over one exposure.
 
@@ -204,6 +205,8 @@ def random_trajectory(rng,
         point_spacing (float): See ``num_points``. Defaults to 1.
         min_points (int): See ``num_points``. Defaults to 7.
         max_points (int): See ``num_points``. Defaults to 64.
+        still_prob (float): With ``length`` None, the share of nearly
+            still paths (see :func:`sample_blur_length`). Defaults to 0.1.
         **path_kwargs: ``jitter``, ``shake``, ``centripetal``,
             ``impulse_rate`` of :func:`random_motion_path`.
 
@@ -211,7 +214,8 @@ def random_trajectory(rng,
         MotionTrajectory: Points (and angles) centred on their means.
     """
     if length is None:
-        length = sample_blur_length(rng, min_length, max_length)
+        length = sample_blur_length(rng, min_length, max_length,
+                                    still_prob)
     path = random_motion_path(rng, length, **path_kwargs)
 
     rotation_px = rng.uniform(-max_rotation_px, max_rotation_px)

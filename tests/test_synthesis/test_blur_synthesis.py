@@ -125,6 +125,35 @@ def test_synthesize_pair_is_deterministic_and_returns_the_sharp(sharp):
     np.testing.assert_array_equal(a[1], sharp)
 
 
+def test_still_prob_sets_the_share_of_nearly_sharp_pairs(sharp):
+    def residual(settings, seed):
+        blurred, target = synthesize_pair(sharp, np.random.default_rng(seed),
+                                          settings)
+        return np.abs(blurred - target).mean()
+
+    # Paths of 1.5 to 25 px, or under 1.5 px for the still share (no
+    # rotation, which would move the corners of a still path).
+    always = BlurSettings(min_length=0, max_length=25, noise=0,
+                          max_rotation_px=0,
+                          still_prob=1.0)
+    never = BlurSettings(min_length=0, max_length=25, noise=0,
+                         max_rotation_px=0,
+                         still_prob=0.0)
+    still = [residual(always, seed) for seed in range(12)]
+    moving = [residual(never, seed) for seed in range(12)]
+    # Same seeds, so the same path shapes, only shorter.
+    assert all(a < b / 3 for a, b in zip(still, moving))
+    assert max(still) < 0.02 < min(moving)
+    # The default keeps one in ten, and the draws of the other settings
+    # are unchanged by the option (same generator stream).
+    assert BlurSettings().still_prob == 0.1
+    from deblurkit.synthesis import sample_blur_length
+    rng = np.random.default_rng(0)
+    lengths = np.array(
+        [sample_blur_length(rng, 0, 10, still_prob=0.3) for _ in range(4000)])
+    assert abs((lengths < 1.5).mean() - 0.3) < 0.03
+
+
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match='blur'):
         BlurSettings(blur='box')
@@ -132,5 +161,7 @@ def test_bad_settings_are_named():
         BlurSettings(min_length=5, max_length=1)
     with pytest.raises(ValueError, match='jpeg_quality'):
         BlurSettings(jpeg_quality=100)
+    with pytest.raises(ValueError, match='still_prob'):
+        BlurSettings(still_prob=-0.1)
     with pytest.raises(ValueError, match='sharp'):
         synthesize_pair(np.zeros(5), np.random.default_rng(0))

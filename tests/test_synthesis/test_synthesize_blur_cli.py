@@ -112,16 +112,22 @@ def test_camera_model_flags_reach_the_settings_and_manifest(cli, capsys,
     code, _, _ = run(cli, capsys, '--out', out, '--num-train', 2,
                      '--num-test', 1, '--size', 24, 24, '--random-centre',
                      '--linear-noise', '--tone', 0.2, '--max-rotation', 5,
-                     '--leaf-power', 2.2, 2.9, '--surface-grain', 0.5)
+                     '--leaf-power', 2.2, 2.9, '--surface-grain', 0.5,
+                     '--still-prob', 0.25)
     assert code == 0
     manifest = json.loads((out / 'synthesis.json').read_text())
     settings = manifest['settings']
     assert settings['random_centre'] and settings['linear_noise']
     assert settings['tone'] == 0.2 and settings['max_rotation_px'] == 5
+    assert settings['still_prob'] == 0.25
     assert manifest['dead_leaves'] == dict(power=[2.2, 2.9],
                                            surface_prob=0.5)
     code, _, err = run(cli, capsys, '--out', tmp_path / 'bad',
                        '--num-train', 1, '--num-test', 0, '--surface-grain',
                        2)
     assert code == 2 and '--surface-grain' in err
+    assert not (tmp_path / 'bad').exists()
+    code, _, err = run(cli, capsys, '--out', tmp_path / 'bad', '--num-train',
+                       1, '--num-test', 0, '--still-prob', 1.5)
+    assert code == 2 and 'still_prob' in err
     assert not (tmp_path / 'bad').exists()

@@ -81,6 +81,12 @@ def build_parser():
         default=25.0,
         help='longest blur trajectory in pixels')
     parser.add_argument(
+        '--still-prob',
+        type=float,
+        default=0.1,
+        help='share of pairs blurred by a nearly still path (under 1.5 px), '
+        'which teach a model to leave sharp detail alone')
+    parser.add_argument(
         '--noise',
         type=_off_or(float, 0, 255),
         default=2.0,
@@ -155,6 +161,7 @@ def main(argv=None):
         settings = BlurSettings(
             blur=args.blur,
             max_length=args.max_length,
+            still_prob=args.still_prob,
             noise=args.noise or 0.0,
             jpeg_quality=args.jpeg,
             max_rotation_px=args.max_rotation,
