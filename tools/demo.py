@@ -75,6 +75,12 @@ def parse_args(argv=None):
         default=10.0,
         help='longest camera-shake path in pixels')
     parser.add_argument(
+        '--still-prob',
+        type=float,
+        default=DEMO_BLUR['still_prob'],
+        help='share of training and test pairs with a nearly still camera '
+        '(under 1.5 px), which teach the model to leave sharp detail alone')
+    parser.add_argument(
         '--sharp-dir', help='train on crops of your own sharp photos in '
         'this folder instead of procedural images')
     parser.add_argument(
@@ -100,7 +106,13 @@ def ensure_dataset(args):
     from deblurkit.synthesis import (MANIFEST, BlurSettings,
                                      list_complete_pairs, write_blur_dataset)
     manifest = osp.join(args.data_root, MANIFEST)
-    settings = BlurSettings(max_length=args.max_blur, **DEMO_BLUR)
+    try:
+        settings = BlurSettings(**{
+            **DEMO_BLUR, 'max_length': args.max_blur,
+            'still_prob': args.still_prob
+        })
+    except ValueError as err:
+        raise UserError(f'--max-blur / --still-prob: {err}') from None
     sharp_dir = osp.abspath(args.sharp_dir) if args.sharp_dir else None
     dead_leaves = None if sharp_dir else DEMO_DEAD_LEAVES
     wanted = dict(

@@ -4,6 +4,7 @@ import os.path as osp
 
 import cv2
 import numpy as np
+import pytest
 
 from conftest import texture
 
@@ -99,6 +100,17 @@ def test_compare_checkpoint_must_exist(tmp_path, repo_root, capsys):
     assert demo.main(argv) == 2
     err = capsys.readouterr().err
     assert err.count('\n') == 1 and 'nope.pth' in err
+    assert not (tmp_path / 'd').exists()
+
+
+@pytest.mark.parametrize('option', [['--still-prob', '1.5'],
+                                    ['--max-blur', '-1']])
+def test_bad_blur_settings_are_one_line(tmp_path, repo_root, capsys, option):
+    argv = ['--work-dir', str(tmp_path / 'w'), '--data-root',
+            str(tmp_path / 'd')] + option
+    assert demo.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count('\n') == 1 and '--still-prob' in err
     assert not (tmp_path / 'd').exists()
 
 
