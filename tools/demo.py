@@ -43,8 +43,9 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 #: The demo's blur, noise and camera model (docs/user_guides/
 #: synthesize_data.md explains each field). One pair in five nearly still
-#: (``still_prob``, 0.1 by default): with one in ten the checkpoint
-#: over-sharpened lightly blurred photographs (README, "A limit").
+#: (``still_prob``; 0.1 by default): the model tends to sharpen photos that
+#: are already nearly sharp, and more still pairs help that a little (the
+#: README gives the figures of two training seeds).
 DEMO_BLUR = dict(random_centre=True, linear_noise=True, tone=0.15, noise=3.0,
                  still_prob=0.2, noise_prob=0.7, jpeg_quality=60,
                  jpeg_prob=0.5)
