@@ -59,7 +59,8 @@ from deblurkit.fileio import (DEFAULT_MAX_IMAGE_PIXELS, IMG_EXTENSIONS,
                               write_image_file)
 from deblurkit.fileio.scan import not_regular_reason
 from deblurkit.runtime import tune_cpu_allocator
-from deblurkit.video import CODECS, WEBCAM_PREFIX, X264_PRESETS
+from deblurkit.video import (CODECS, TEMPORAL_MODES, WEBCAM_PREFIX,
+                             X264_PRESETS)
 
 _GLOB_CHARS = ('*', '?', '[')
 BACKENDS = ('pytorch', ) + RUNTIMES
@@ -276,6 +277,7 @@ def _deblur_video_jobs(model, jobs, args, report, outputs):
                 progress=bar.update, codec=args.codec, crf=args.crf,
                 preset=args.preset,
                 fps=args.fps, temporal_smoothing=args.temporal_smoothing,
+                temporal_mode=args.temporal_mode,
                 frames_out=args.frames_out, frame_ext=args.frame_ext)
             job.dst = dst
             if info['damage']:
@@ -354,9 +356,14 @@ def parse_args(argv):
     video.add_argument(
         '--temporal-smoothing', type=float, nargs='?', const=0.1,
         default=None, metavar='MOMENTUM',
-        help='smooth the per-image normalisation statistics across frames '
-        '(weight of each new frame, default 0.1), restarting at scene cuts,'
-        ' so brightness does not flicker')
+        help='smooth across frames (weight of each new frame, default 0.1),'
+        ' restarting at scene cuts, what --temporal-mode names, so that '
+        'brightness does not flicker')
+    video.add_argument(
+        '--temporal-mode', choices=TEMPORAL_MODES, default='brightness',
+        help='with --temporal-smoothing: brightness (the brightness the model'
+        ' adds to each frame), stats (every norm layer\'s per-image mean and'
+        ' variance; not with --tile or an .onnx model) or both')
     video.add_argument(
         '--as-video', action='store_true',
         help='read each folder INPUT as the frames of one video (image files'
@@ -401,7 +408,9 @@ def _check_backend(args):
     unused = [name for name, value in (
         ('--config', args.config), ('--cfg-options', args.cfg_options),
         ('--fp16', args.fp16),
-        ('--temporal-smoothing', args.temporal_smoothing is not None))
+        (f'--temporal-mode {args.temporal_mode}',
+         args.temporal_smoothing is not None
+         and args.temporal_mode != 'brightness'))
         if value]
     if unused:
         return (f'{", ".join(unused)}: not available with --backend '
@@ -441,8 +450,10 @@ def _check_args(args):
             0 < args.temporal_smoothing <= 1):
         return ('--temporal-smoothing must be in (0, 1], got '
                 f'{args.temporal_smoothing}')
-    if args.temporal_smoothing is not None and args.tile is not None:
-        return ('--temporal-smoothing and --tile cannot be combined (tiles '
+    if (args.temporal_smoothing is not None and args.tile is not None
+            and args.temporal_mode != 'brightness'):
+        return (f'--temporal-mode {args.temporal_mode} and --tile cannot be '
+                'combined (tiles '
                 'have statistics of their own)')
     if args.fp16 and not args.device.startswith('cuda'):
         return (f'--fp16 needs a CUDA device, got --device {args.device}; '

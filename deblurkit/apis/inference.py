@@ -40,8 +40,8 @@ from deblurkit.visualization.annotate import (SIDE_BY_SIDE_LABELS,
                                               labelled_pair)
 from deblurkit.video import (OPENCV_FALLBACK_WARNING, SCENE_CUT_THRESHOLD,
                              WEBCAM_PREFIX, VideoOptionError, open_sink,
-                             open_source, pyav_available, resolve_codec,
-                             run_pipeline)
+                             check_temporal_mode, open_source,
+                             pyav_available, resolve_codec, run_pipeline)
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
 # A tile's 1/32-scale feature map must have more than one pixel for
@@ -407,7 +407,8 @@ def deblur_video(model,
                  frame_ext='.png',
                  backend='auto',
                  dtype=None,
-                 preset=None):
+                 preset=None,
+                 temporal_mode='brightness'):
     """Deblur every frame of a video into a new video (or folder of frames).
 
     Decoding, deblurring and encoding overlap (:func:`run_pipeline`), with
@@ -439,10 +440,10 @@ def deblur_video(model,
             ``prores`` or ``mjpeg`` (:data:`deblurkit.video.CODECS`).
         crf (int, optional): The codec's quality (lower is better).
         fps (float, optional): Frame rate of a folder of frames.
-        temporal_smoothing (float, optional): Smooth each norm layer's
-            per-image statistics across frames with this momentum (the new
-            frame's weight, e.g. 0.1), restarting at scene cuts, so that
-            brightness does not flicker. Not with ``tile``.
+        temporal_smoothing (float, optional): Smooth across frames, with
+            this momentum (the new frame's weight, e.g. 0.1) and restarting
+            at scene cuts, what ``temporal_mode`` names, so that brightness
+            does not flicker.
         scene_cut (float): Histogram distance (0..2) that counts as a cut.
         frames_out (bool): Write a folder of frames instead of a video.
         frame_ext (str): Image format of those frames.
@@ -453,6 +454,12 @@ def deblur_video(model,
             (``ultrafast`` ... ``veryslow``, default ``veryfast``): slower
             presets make smaller files at the same ``crf`` and take more
             CPU from the model.
+        temporal_mode (str): What ``temporal_smoothing`` smooths:
+            ``'brightness'`` (default) the per-channel brightness the model
+            adds to each frame, ``mean(output) - mean(input)``
+            (:class:`~deblurkit.video.BrightnessStabilizer`; any model,
+            tiles included); ``'stats'`` every norm layer's per-image mean
+            and variance (not with ``tile``); ``'both'``.
 
     Returns:
         dict: ``frames``, ``fps`` and ``size`` (width, height) written, and
@@ -466,9 +473,11 @@ def deblur_video(model,
         OSError: ``src`` cannot be read or has no decodable frame, or
             ``dst`` cannot be written completely.
     """
-    if temporal_smoothing is not None and tile is not None:
-        raise ValueError('temporal_smoothing and tile cannot be combined: '
-                         'tiles have statistics of their own')
+    check_temporal_mode(temporal_mode)
+    if (temporal_smoothing is not None and tile is not None
+            and temporal_mode != 'brightness'):
+        raise ValueError(f'temporal_mode={temporal_mode!r} and tile cannot '
+                         'be combined: tiles have statistics of their own')
     if not frames_out:
         if pyav_available():
             resolve_codec(dst, codec, crf, preset)
@@ -499,7 +508,7 @@ def deblur_video(model,
 
     info = run_pipeline(deblur, source, sink, batch_size,
                         side_by_side_output, temporal_smoothing, scene_cut,
-                        progress)
+                        progress, temporal_mode=temporal_mode)
     width, height = size[0]
     if side_by_side_output:
         width, height = (width, 2 * height) if source.rotation % 180 else (

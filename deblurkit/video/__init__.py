@@ -6,12 +6,15 @@
   OpenCV fallback, a folder of frames), all written under a temporary name
   and renamed when complete and checked;
 - :mod:`.pipeline`: decoding, deblurring and encoding in overlapping
-  threads with bounded queues, optionally with temporally smoothed
-  normalisation statistics.
+  threads with bounded queues, optionally with temporal smoothing;
+- :mod:`.deflicker`: the brightness stabiliser that smoothing uses by
+  default.
 
 PyAV is optional (``pip install 'deblurkit[video]'``).
 """
-from .pipeline import SCENE_CUT_THRESHOLD, SceneCuts, run_pipeline
+from .deflicker import BrightnessStabilizer
+from .pipeline import (SCENE_CUT_THRESHOLD, TEMPORAL_MODES, SceneCuts,
+                       check_temporal_mode, run_pipeline)
 from .reader import (DEFAULT_FPS, WEBCAM_PREFIX, VideoInputError,
                      open_source, pyav_available, sequence_files)
 from .writer import (CODECS, CONTAINERS, DEFAULT_CODEC, DEFAULT_PRESET,
@@ -25,7 +28,8 @@ OPENCV_FALLBACK_WARNING = (
     'of them.')
 
 __all__ = [
-    'run_pipeline', 'SceneCuts', 'SCENE_CUT_THRESHOLD', 'open_source',
+    'run_pipeline', 'SceneCuts', 'SCENE_CUT_THRESHOLD', 'TEMPORAL_MODES',
+    'BrightnessStabilizer', 'check_temporal_mode', 'open_source',
     'open_sink', 'resolve_codec', 'pyav_available', 'sequence_files',
     'VideoInputError', 'VideoOutputError', 'VideoOptionError', 'CODECS',
     'CONTAINERS', 'DEFAULT_CODEC', 'DEFAULT_FPS', 'DEFAULT_PRESET',

@@ -35,6 +35,7 @@ from deblurkit.models.layers.temporal_norm import (TemporalNormStats,
 from deblurkit.visualization.annotate import (SIDE_BY_SIDE_LABELS,
                                               labelled_pair)
 
+from .deflicker import BrightnessStabilizer
 from .reader import VideoInputError
 from .writer import VideoOutputError
 
@@ -46,6 +47,9 @@ SCENE_CUT_THRESHOLD = 0.6
 # How much nicer (lower priority) than the calling thread the reader and
 # writer threads run; 0 leaves them alike.
 CODEC_NICE = 10
+
+# What ``run_pipeline(temporal=...)`` smooths across frames.
+TEMPORAL_MODES = ('brightness', 'stats', 'both')
 
 
 def lower_thread_priority(increment):
@@ -163,9 +167,17 @@ def join_side_by_side(left, right, rotation=0,
                          turns=(rotation // 90) % 4)
 
 
+def check_temporal_mode(mode):
+    """Raise ValueError unless ``mode`` is one of :data:`TEMPORAL_MODES`."""
+    if mode not in TEMPORAL_MODES:
+        raise ValueError(f'temporal mode must be one of '
+                         f'{", ".join(TEMPORAL_MODES)}, got {mode!r}')
+
+
 def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
                  temporal=None, scene_cut=SCENE_CUT_THRESHOLD,
-                 progress=None, codec_nice=None):
+                 progress=None, codec_nice=None,
+                 temporal_mode='brightness'):
     """Deblur every frame of ``source`` into ``sink`` and commit it.
 
     Args:
@@ -175,15 +187,20 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
         sink (VideoSink): From :func:`~deblurkit.video.open_sink`.
         batch_size (int): Frames per ``deblur`` call.
         side_by_side (bool): Write input | output.
-        temporal (float, optional): Smooth the per-image normalisation
-            statistics across frames with this momentum (weight of the new
-            frame; :class:`TemporalNormStats`), restarting at scene cuts.
+        temporal (float, optional): Temporal smoothing with this momentum
+            (weight of the new frame), restarting at scene cuts; what is
+            smoothed is ``temporal_mode``'s.
         scene_cut (float): Threshold of :class:`SceneCuts`.
         progress (callable, optional): Called with each number of frames
             written.
         codec_nice (int, optional): How much lower the reader's and the
             writer's scheduling priority is than the caller's (Linux; 0:
             the same; default :data:`CODEC_NICE`).
+        temporal_mode (str): With ``temporal``: ``'brightness'`` smooths
+            the brightness the model adds to each frame
+            (:class:`~deblurkit.video.deflicker.BrightnessStabilizer`),
+            ``'stats'`` each norm layer's per-image statistics
+            (:class:`TemporalNormStats`), ``'both'`` both.
 
     Returns:
         dict: ``frames`` (written), ``decoded``, ``lost``,
@@ -203,7 +220,12 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
     elif source.audio_streams:
         warnings.warn(f'{source.path!r}: its audio is not copied into a '
                       'folder of frames')
-    provider = None if temporal is None else TemporalNormStats(temporal)
+    check_temporal_mode(temporal_mode)
+    provider = stabilizer = None
+    if temporal is not None and temporal_mode in ('stats', 'both'):
+        provider = TemporalNormStats(temporal)
+    if temporal is not None and temporal_mode in ('brightness', 'both'):
+        stabilizer = BrightnessStabilizer(temporal)
     cuts = SceneCuts(scene_cut)
     if codec_nice is None:
         codec_nice = CODEC_NICE
@@ -244,6 +266,8 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
                     raise
                 break  # the batch being deblurred is dropped
             model_seconds += time.perf_counter() - tick
+            if stabilizer is not None:
+                outputs = stabilizer(images, outputs, resets)
             if side_by_side:
                 outputs = [join_side_by_side(i, o, source.rotation)
                            for i, o in zip(images, outputs)]

@@ -234,6 +234,9 @@ def test_checkpoint_that_does_not_fit(tmp_path, capsys):
     (['--tile', '16'], '--tile'),
     (['--tile', '64', '--tile-overlap', '64'], '--tile'),
     (['--batch-size', '0'], '--batch-size'),
+    (['--temporal-smoothing', '0'], '--temporal-smoothing must be in (0, 1]'),
+    (['--temporal-smoothing', '--temporal-mode', 'stats', '--tile', '64'],
+     '--temporal-mode stats and --tile cannot be combined'),
 ])
 def test_bad_options(checkpoint, tmp_path, capsys, extra, message):
     cv2.imwrite(str(tmp_path / 'a.png'), rand((40, 56, 3)))

@@ -11,32 +11,43 @@ import temporal_flicker as tool  # noqa: E402
 TINY = f'{REPO}/tests/data/configs/deblurganv2_tiny.py'
 
 
-def run(tmp_path, norm_stats):
-    out = tmp_path / f'{norm_stats}.json'
+def run(tmp_path, norm_stats, mode='stats', frames=5):
+    out = tmp_path / f'{norm_stats}-{mode}.json'
     assert tool.main([
-        TINY, '--frames', '5', '--size', '32', '48', '--batch-size', '2',
-        '--norm-stats', norm_stats, '--out', str(out)
+        TINY, '--frames', str(frames), '--size', '32', '48', '--batch-size',
+        '2', '--norm-stats', norm_stats, '--mode', mode, '--out', str(out)
     ]) in (0, None)
     return json.loads(out.read_text())
 
 
-def test_smoothing_acts_on_per_image_statistics_only(tmp_path):
+def test_stats_mode_acts_on_per_image_statistics_only(tmp_path):
     per_image, running = run(tmp_path, 'per_image'), run(tmp_path, 'running')
     for result in (per_image, running):
         assert result['frames'] == 5
         assert result['flicker_input'] > 0
         assert all(math.isfinite(result[k]) for k in (
-            'flicker_per_image', 'flicker_smoothed', 'psnr_per_image',
+            'flicker_plain', 'flicker_smoothed', 'psnr_plain',
             'psnr_smoothed'))
     assert per_image['norm_stats'] == 'per_image'
     # Running statistics: nothing is normalised per frame, so the smoothed
     # run is the plain one.
-    assert running['flicker_smoothed'] == running['flicker_per_image']
-    assert running['psnr_smoothed'] == running['psnr_per_image']
+    assert running['flicker_smoothed'] == running['flicker_plain']
+    assert running['psnr_smoothed'] == running['psnr_plain']
     # Per-image statistics: smoothing them changes the output.
-    assert per_image['flicker_smoothed'] != per_image['flicker_per_image']
+    assert per_image['flicker_smoothed'] != per_image['flicker_plain']
     # The model is the same in both modes: the inputs' figures agree.
     assert per_image['flicker_input'] == running['flicker_input']
+
+
+def test_brightness_mode_smooths_the_brightness_the_model_adds(tmp_path):
+    # A random tiny model's correction of each frame's brightness jumps
+    # from frame to frame; the stabiliser smooths it, whatever the norm.
+    for norm_stats in ('per_image', 'running'):
+        result = run(tmp_path, norm_stats, 'brightness', frames=8)
+        assert result['mode'] == 'brightness'
+        assert result['added_flicker_plain'] > 0.005
+        assert result['added_flicker_ratio'] < 0.5
+        assert abs(result['psnr_smoothed'] - result['psnr_plain']) < 0.1
 
 
 def test_added_flicker_is_the_flicker_of_the_models_correction():

@@ -11,7 +11,10 @@ moves across it ``--step`` pixels a frame, each frame is blurred along the
 motion (a horizontal box of ``--blur`` pixels), and kept as arrays (no codec in
 the measurement). Every blurred frame is deblurred by
 ``deblurkit.apis.deblur_video``'s own pipeline (``run_pipeline``), once
-with per-image statistics and once with ``temporal_smoothing=MOMENTUM``.
+as it is and once with ``temporal_smoothing=MOMENTUM`` and
+``temporal_mode=--mode`` (``brightness``, the default: the brightness the
+model adds to each frame is smoothed; ``stats``: each norm layer's
+per-image statistics; ``both``).
 
 Reported: flicker = mean absolute difference of consecutive frames'
 global means (0..255), of the sharp frames, the blurred input and each
@@ -39,7 +42,8 @@ from deblurkit.apis import deblur_images  # noqa: E402
 from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
 from deblurkit.synthesis.dead_leaves import dead_leaves_image  # noqa: E402
-from deblurkit.video import SCENE_CUT_THRESHOLD, run_pipeline  # noqa: E402
+from deblurkit.video import (SCENE_CUT_THRESHOLD, TEMPORAL_MODES,  # noqa
+                             run_pipeline)
 from deblurkit.video.reader import VideoSource  # noqa: E402
 from deblurkit.video.writer import VideoSink  # noqa: E402
 
@@ -139,11 +143,11 @@ def psnr(outputs, targets):
     return float(10 * np.log10(255**2 / mse))
 
 
-def deblur_all(model, frames, batch_size, momentum):
+def deblur_all(model, frames, batch_size, momentum, mode='brightness'):
     sink = ArraySink()
     run_pipeline(lambda f: deblur_images(model, f, batch_size),
                  ArraySource(frames), sink, batch_size, temporal=momentum,
-                 scene_cut=SCENE_CUT_THRESHOLD)
+                 scene_cut=SCENE_CUT_THRESHOLD, temporal_mode=mode)
     return sink.frames
 
 
@@ -171,13 +175,18 @@ def main(argv=None):
                         'deviation, 0-255)')
     parser.add_argument('--momentum', type=float, default=0.1,
                         help='weight of each new frame in the smoothed '
-                        'statistics')
+                        'figures')
+    parser.add_argument('--mode', choices=TEMPORAL_MODES,
+                        default='brightness',
+                        help='what is smoothed (deblur_video\'s '
+                        'temporal_mode): the brightness the model adds, '
+                        'the norm layers\' per-image statistics, or both')
     parser.add_argument('--batch-size', type=int, default=4,
                         help='frames per forward pass')
     parser.add_argument(
         '--norm-stats', choices=('per_image', 'running'), default=None,
         help="the generator's normalisation statistics (default: the "
-        "config's; the option smooths per_image ones)")
+        "config's; --mode stats smooths per_image ones)")
     parser.add_argument('--out', default=None, help='write the figures as '
                         'JSON here')
     args = parser.parse_args(argv)
@@ -188,23 +197,25 @@ def main(argv=None):
                                    args.blur, scene=args.scene,
                                    noise=args.noise)
     plain = deblur_all(model, blurred, args.batch_size, None)
-    smooth = deblur_all(model, blurred, args.batch_size, args.momentum)
+    smooth = deblur_all(model, blurred, args.batch_size, args.momentum,
+                        args.mode)
     result = dict(
         config=args.config, checkpoint=args.checkpoint or 'random (seed 0)',
         frames=args.frames, size=list(args.size), step=args.step,
-        blur=args.blur, scene=args.scene, noise=args.noise, momentum=args.momentum,
+        blur=args.blur, scene=args.scene, noise=args.noise,
+        momentum=args.momentum, mode=args.mode,
         norm_stats=args.norm_stats or 'config',
         flicker_sharp=flicker(sharp), flicker_input=flicker(blurred),
-        flicker_per_image=flicker(plain), flicker_smoothed=flicker(smooth),
-        added_flicker_per_image=added_flicker(plain, blurred),
+        flicker_plain=flicker(plain), flicker_smoothed=flicker(smooth),
+        added_flicker_plain=added_flicker(plain, blurred),
         added_flicker_smoothed=added_flicker(smooth, blurred),
-        psnr_input=psnr(blurred, sharp), psnr_per_image=psnr(plain, sharp),
+        psnr_input=psnr(blurred, sharp), psnr_plain=psnr(plain, sharp),
         psnr_smoothed=psnr(smooth, sharp))
     result['flicker_ratio'] = (result['flicker_smoothed'] /
-                               result['flicker_per_image'])
+                               result['flicker_plain'])
     result['added_flicker_ratio'] = (
         result['added_flicker_smoothed'] /
-        max(result['added_flicker_per_image'], 1e-12))
+        max(result['added_flicker_plain'], 1e-12))
     report(result, args.out, width=24)
     return 0
 
