@@ -13,7 +13,8 @@ pattern), then measures on the same frames, after one warm-up frame:
   memory, ``--batch-size`` at a time (the model's own time, with the
   array conversions every caller pays);
 - ``end_to_end``: ``deblurkit.apis.deblur_video`` from the file to an
-  H.264 file (``--codec``/``--crf``), audio copied.
+  H.264 file (``--codec``/``--crf``), audio copied (with
+  ``--temporal-smoothing``: its cost counts as the pipeline's).
 
 Reported: both frame rates and ``overhead`` = end-to-end time / model time
 - 1, what the pipeline adds. Without ``--checkpoint`` the weights are
@@ -104,6 +105,14 @@ def main(argv=None):
         help='how much nicer the decoding and encoding threads run than '
         'the model (default: deblurkit.video.pipeline.CODEC_NICE; 0: the '
         'same priority)')
+    parser.add_argument(
+        '--temporal-smoothing', type=float, nargs='?', const=0.1,
+        default=None, metavar='MOMENTUM',
+        help='end to end with temporal smoothing, as tools/deblur.py '
+        '--temporal-smoothing')
+    parser.add_argument('--temporal-mode', choices=pipeline.TEMPORAL_MODES,
+                        default='brightness',
+                        help='as tools/deblur.py --temporal-mode')
     parser.add_argument('--out', default=None, help='JSON file of figures')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -122,7 +131,9 @@ def main(argv=None):
         tick = time.perf_counter()
         info = deblur_video(model, src, osp.join(folder, 'out.mp4'),
                             batch_size=args.batch_size, codec=args.codec,
-                            crf=args.crf, preset=args.preset)
+                            crf=args.crf, preset=args.preset,
+                            temporal_smoothing=args.temporal_smoothing,
+                            temporal_mode=args.temporal_mode)
         total_s = time.perf_counter() - tick
         size_mb = os.path.getsize(osp.join(folder, 'out.mp4')) / 1e6
     result = dict(
@@ -131,6 +142,9 @@ def main(argv=None):
         codec=args.codec or 'h264', crf=args.crf,
         preset=args.preset or DEFAULT_PRESET,
         codec_nice=pipeline.CODEC_NICE,
+        temporal_smoothing=args.temporal_smoothing,
+        temporal_mode=(args.temporal_mode
+                       if args.temporal_smoothing is not None else None),
         model_fps=args.frames / model_s, end_to_end_fps=args.frames / total_s,
         overhead=total_s / model_s - 1,
         model_seconds_in_pipeline=info['model_seconds'],
