@@ -45,7 +45,7 @@ class BrightnessStabilizer:
         self.momentum = float(momentum)
         self.seed = seed
         self._average = None  # (C,) float64
-        self._thresholds = {}  # frame shape -> float32 map in [0, 1)
+        self._thresholds = None  # uint8 map of the last frame shape
 
     def reset(self):
         """Forget the average (the next frame starts a scene)."""
@@ -89,8 +89,8 @@ class BrightnessStabilizer:
         return self._shift(output, average - correction)
 
     def _threshold_map(self, shape):
-        thresholds = self._thresholds.get(shape)
-        if thresholds is None:
+        thresholds = self._thresholds
+        if thresholds is None or thresholds.shape != shape:
             # Every level 0..255 equally often in each channel (a shuffled
             # ramp), so the share of pixels below a threshold is exact.
             rng = np.random.default_rng(self.seed)
@@ -100,7 +100,7 @@ class BrightnessStabilizer:
                 rng.permutation(pixels) * 256 // pixels
                 for _ in range(channels)
             ], axis=-1).astype(np.uint8).reshape(shape)
-            self._thresholds = {shape: thresholds}  # one frame size cached
+            self._thresholds = thresholds
         return thresholds
 
     def _shift(self, frame, shift):
