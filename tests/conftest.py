@@ -11,6 +11,19 @@ DATA = osp.join(osp.dirname(__file__), 'data')
 OFFICIAL = osp.join(DATA, 'official')
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+
+def _bf16_convolutions():
+    from deblurkit.models.generators.fast.onednn import bf16_convolutions
+    return bf16_convolutions()
+
+
+#: For tests that compute bfloat16 convolutions with oneDNN (natively or
+#: emulated): an AVX2-only CPU cannot run them at all.
+needs_bf16_convolutions = pytest.mark.skipif(
+    not _bf16_convolutions(),
+    reason='oneDNN cannot run bfloat16 convolutions on this CPU (it has '
+    'neither AVX512-BF16/AMX nor AVX-512 BW/VL/DQ / AVX-NE-CONVERT)')
+
 sys.path.insert(0, OFFICIAL)
 from make_official_checkpoint import official_state_dict  # noqa: E402
 

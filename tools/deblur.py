@@ -360,10 +360,11 @@ def parse_args(argv):
         ' restarting at scene cuts, what --temporal-mode names, so that '
         'brightness does not flicker')
     video.add_argument(
-        '--temporal-mode', choices=TEMPORAL_MODES, default='brightness',
-        help='with --temporal-smoothing: brightness (the brightness the model'
-        ' adds to each frame), stats (every norm layer\'s per-image mean and'
-        ' variance; not with --tile or an .onnx model) or both')
+        '--temporal-mode', choices=TEMPORAL_MODES, default=None,
+        help='with --temporal-smoothing: brightness (the default: the '
+        'brightness the model adds to each frame), stats (every norm '
+        'layer\'s per-image mean and variance; not with --tile or an .onnx '
+        'model) or both')
     video.add_argument(
         '--as-video', action='store_true',
         help='read each folder INPUT as the frames of one video (image files'
@@ -435,6 +436,11 @@ def _load_model(args):
 
 def _check_args(args):
     """An error message for a bad combination of arguments, or None."""
+    if args.temporal_mode is not None and args.temporal_smoothing is None:
+        return (f'--temporal-mode {args.temporal_mode} does nothing without '
+                '--temporal-smoothing: add --temporal-smoothing [MOMENTUM] '
+                'or drop --temporal-mode')
+    args.temporal_mode = args.temporal_mode or 'brightness'
     backend_error = _check_backend(args)
     if backend_error:
         return backend_error

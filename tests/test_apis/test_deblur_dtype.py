@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from conftest import needs_bf16_convolutions
 from tiny_deblur_model import tiny_model, tiny_running_model  # noqa: F401
 
 from deblurkit.apis import deblur_image, deblur_video, inference
@@ -35,6 +36,7 @@ def bf16_cpu(monkeypatch):
     return calls
 
 
+@needs_bf16_convolutions
 @pytest.mark.parametrize('model_name, bound', [
     ('tiny_running_model', 45.0),  # folded norms: bf16 rounding only
     # Random weights, 1/32-scale maps of 3x4 pixels normalised by their own

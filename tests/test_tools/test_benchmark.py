@@ -3,6 +3,7 @@ import json
 import os.path as osp
 
 import pytest
+from conftest import needs_bf16_convolutions
 
 from tools.analysis_tools import benchmark
 
@@ -80,6 +81,7 @@ def test_contradictory_options_are_refused(extra, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@needs_bf16_convolutions
 @pytest.mark.parametrize('flags', [['--dtype', 'bf16'], ['--bf16']])
 def test_bf16_reports_its_psnr_against_fp32(tmp_path, monkeypatch, flags):
     from deblurkit.apis import inference
@@ -95,6 +97,8 @@ def test_bf16_reports_its_psnr_against_fp32(tmp_path, monkeypatch, flags):
 def test_bf16_refused_without_native_support(monkeypatch, capsys):
     from deblurkit.apis import inference
     monkeypatch.setattr(inference, 'native_bf16', lambda: False)
+    # An AVX-512 CPU without bf16: oneDNN emulates it, on request.
+    monkeypatch.setattr(benchmark, 'bf16_convolutions', lambda: True)
     with pytest.raises(SystemExit) as err:
         benchmark.parse_args([TINY_CONFIG, '--dtype', 'bf16'])
     assert err.value.code == 2
@@ -102,6 +106,19 @@ def test_bf16_refused_without_native_support(monkeypatch, capsys):
     args = benchmark.parse_args(
         [TINY_CONFIG, '--dtype', 'bf16', '--allow-emulated-bf16'])
     assert args.dtype == 'bf16'
+    assert benchmark.parse_args([TINY_CONFIG]).dtype == 'fp32'
+
+
+def test_bf16_refused_where_onednn_cannot_run_it(monkeypatch, capsys):
+    # An AVX2-only CPU: oneDNN's bf16 convolutions raise there, emulated or
+    # not, so even --allow-emulated-bf16 gets one line and exit status 2.
+    monkeypatch.setattr(benchmark, 'bf16_convolutions', lambda: False)
+    for extra in ([], ['--allow-emulated-bf16']):
+        with pytest.raises(SystemExit) as err:
+            benchmark.parse_args([TINY_CONFIG, '--dtype', 'bf16', *extra])
+        assert err.value.code == 2
+        assert 'cannot run bf16 convolutions at all' in \
+            capsys.readouterr().err
     assert benchmark.parse_args([TINY_CONFIG]).dtype == 'fp32'
 
 
@@ -116,6 +133,7 @@ def test_image_input(tmp_path):
     assert x[:, :, :, :40].max() == -1 and x[:, :, :, 56:].min() == 1
 
 
+@needs_bf16_convolutions
 def test_bf16_interleaved_with_fp32(tmp_path, monkeypatch, capsys):
     from deblurkit.apis import inference
     monkeypatch.setattr(inference, 'native_bf16', lambda: True)

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import needs_bf16_convolutions
 
 from deblurkit.apis import deblur_image, init_model
 from deblurkit.fileio import MANIFEST_NAME
@@ -237,6 +238,8 @@ def test_checkpoint_that_does_not_fit(tmp_path, capsys):
     (['--temporal-smoothing', '0'], '--temporal-smoothing must be in (0, 1]'),
     (['--temporal-smoothing', '--temporal-mode', 'stats', '--tile', '64'],
      '--temporal-mode stats and --tile cannot be combined'),
+    (['--temporal-mode', 'stats'],
+     '--temporal-mode stats does nothing without --temporal-smoothing'),
 ])
 def test_bad_options(checkpoint, tmp_path, capsys, extra, message):
     cv2.imwrite(str(tmp_path / 'a.png'), rand((40, 56, 3)))
@@ -321,7 +324,8 @@ def test_video_options_sequences_and_a_damaged_input(checkpoint, tmp_path,
         f'{i:06d}.png' for i in (1, 2, 3, 4)]
 
 
-def test_dtype_bf16(checkpoint, tmp_path, capsys, monkeypatch):
+def test_dtype_bf16_refused_without_native_support(checkpoint, tmp_path,
+                                                   capsys, monkeypatch):
     from deblurkit.apis import inference
     path, model = checkpoint
     img = rand((40, 56, 3))
@@ -332,6 +336,15 @@ def test_dtype_bf16(checkpoint, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert '--dtype bf16' in err and 'native bfloat16' in err
     assert 'Traceback' not in err and not (tmp_path / 'out').exists()
+
+
+@needs_bf16_convolutions
+def test_dtype_bf16_runs_where_the_cpu_has_it(checkpoint, tmp_path,
+                                              monkeypatch):
+    from deblurkit.apis import inference
+    path, model = checkpoint
+    img = rand((40, 56, 3))
+    cv2.imwrite(str(tmp_path / 'a.png'), img)
     monkeypatch.setattr(inference, 'native_bf16', lambda: True)
     assert run([tmp_path / 'a.png'], tmp_path / 'out', path, '--dtype',
                'bf16') == 0

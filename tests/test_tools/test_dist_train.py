@@ -89,6 +89,9 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro, monkeypatch):
     # ... and exports: ONNX Runtime agrees with PyTorch on it.
     pytest.importorskip('onnxruntime')
     from tools.deployment import export_onnx
+    # 128x128, as the docs' exports: at 64x64 the per-image statistics of
+    # the 2x2 maps at stride 32 amplify float rounding (2.6e-4 on an AVX2
+    # CPU) beyond the tool's 1e-4 check.
     assert export_onnx.main([config, ckpt, str(tmp_path / 'g.onnx'),
-                             '--shape', '64', '64']) == 0
+                             '--shape', '128', '128']) == 0
     assert (tmp_path / 'g.onnx').stat().st_size > 0

@@ -75,6 +75,8 @@ from deblurkit.models.generators.contract import (SizeAdapter,  # noqa
 from deblurkit.models.data_preprocessors import padded_size  # noqa
 from deblurkit.models.generators.fast import (has_fast_path,  # noqa
                                               optimize_generator)
+from deblurkit.models.generators.fast.onednn import \
+    bf16_convolutions  # noqa: E402
 from deblurkit.runtime import tune_cpu_allocator  # noqa: E402
 from tools.analysis_tools.get_flops import generator_complexity  # noqa
 from tools.analysis_tools.subprocess_worker import SubprocessWorker  # noqa
@@ -434,6 +436,12 @@ def parse_args(argv=None):
                         'fp32: give one of them')
     if args.dtype == 'fp16' and not args.device.startswith('cuda'):
         problems.append('--fp16 needs --device cuda (use --bf16 on the CPU)')
+    elif (args.dtype == 'bf16' and args.device == 'cpu'
+          and not bf16_convolutions()):
+        problems.append('--dtype bf16: this CPU cannot run bf16 convolutions '
+                        'at all (oneDNN needs AVX512-BF16/AMX-BF16, or '
+                        'AVX-512 BW/VL/DQ or AVX-NE-CONVERT to emulate them);'
+                        ' run in fp32')
     elif args.dtype == 'bf16' and not args.allow_emulated_bf16:
         try:
             resolve_dtype(args.device, 'bf16')

@@ -53,6 +53,11 @@ def parse_args(argv=None):
         help="Conv nodes kept in float32 (default: the head's last "
         'convolution; give the option alone to quantise every Conv)')
     parser.add_argument(
+        '--reduce-range', choices=('auto', 'on', 'off'), default='auto',
+        help='7-bit weights, for x86 CPUs without VNNI (AVX2, AVX-512 '
+        'without VNNI), whose int8 products can saturate with 8-bit ones '
+        '(default auto: on when this CPU has no VNNI)')
+    parser.add_argument(
         '--no-optimize', action='store_true',
         help="skip ONNX Runtime's pre-processing (constant folding, "
         'fusions) before quantisation')
@@ -80,10 +85,14 @@ def main(argv=None):
             max_images=args.max_images, method=args.method,
             activation_type=args.activation_type,
             exclude_nodes=args.exclude_nodes,
-            optimize=not args.no_optimize, on_skip=skipped)
+            optimize=not args.no_optimize, on_skip=skipped,
+            reduce_range={'auto': None, 'on': True,
+                          'off': False}[args.reduce_range])
     print(f"wrote {args.out}: {info['quantized']} Conv nodes in int8, "
           f"{len(info['float_convs'])} in float32 "
-          f"({' '.join(info['float_convs']) or 'none'}); {args.method} "
+          f"({' '.join(info['float_convs']) or 'none'}); "
+          f"{'7-bit' if info['reduce_range'] else '8-bit'} weights; "
+          f"{args.method} "
           f"ranges from {info['images']} image(s)"
           + (f", {len(info['skipped'])} skipped" if info['skipped'] else ''))
     return EXIT_FAILED if info['skipped'] else EXIT_OK

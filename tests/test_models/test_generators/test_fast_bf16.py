@@ -3,7 +3,7 @@ import math
 
 import pytest
 import torch
-
+from conftest import needs_bf16_convolutions
 from test_fast_generator import _small_generator
 
 from deblurkit.models.generators.fast import optimize_generator
@@ -14,6 +14,7 @@ def _psnr(a, b):
     return 10 * math.log10(1 / mse)
 
 
+@needs_bf16_convolutions
 @pytest.mark.parametrize('norm_stats', ['per_image', 'running'])
 @pytest.mark.parametrize('conv_type', ['conv', 'dsc'])
 def test_bf16_fast_path_against_float64(norm_stats, conv_type):

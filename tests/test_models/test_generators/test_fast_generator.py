@@ -3,6 +3,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import needs_bf16_convolutions
 
 from deblurkit.models.generators import (FPNGenerator,
                                          generator_state_from_checkpoint)
@@ -157,6 +158,7 @@ def test_running_mode_folds_every_norm_into_a_convolution():
     assert convs and not any(c.per_image for c in convs)
 
 
+@needs_bf16_convolutions
 def test_bfloat16_is_as_close_to_float32_as_autocast():
     torch.manual_seed(0)
     generator = _small_generator().eval()

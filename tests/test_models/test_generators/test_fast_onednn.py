@@ -149,3 +149,29 @@ def test_broken_operators_are_detected_once(monkeypatch):
 def test_native_bf16_reads_the_cpu_flags(monkeypatch, flags, expected):
     monkeypatch.setattr(onednn, '_cpu_flags', lambda: frozenset(flags))
     assert onednn.native_bf16() is expected
+
+
+@pytest.mark.parametrize('flags, expected', [
+    ({'avx512f', 'avx512_bf16'}, True),  # native
+    ({'avx512f', 'avx512bw', 'avx512vl', 'avx512dq'}, True),  # emulated
+    ({'avx2', 'avx_ne_convert'}, True),  # emulated
+    ({'avx512f', 'avx512bw', 'avx512vl'}, False),  # no avx512dq
+    ({'avx2', 'fma', 'vaes'}, False),  # AVX2 only (AMD Zen 3)
+    (set(), False),
+])
+def test_bf16_convolutions_reads_the_cpu_flags(monkeypatch, flags,
+                                               expected):
+    monkeypatch.setattr(onednn, '_cpu_flags', lambda: frozenset(flags))
+    assert onednn.bf16_convolutions() is expected
+
+
+def test_the_bf16_fast_path_is_refused_where_onednn_cannot_run_it(
+        monkeypatch):
+    from deblurkit.models.generators.fast import generator as fast_module
+    from test_fast_generator import _small_generator
+    monkeypatch.setattr(fast_module, 'bf16_convolutions', lambda: False)
+    with pytest.raises(RuntimeError, match='run in fp32'):
+        fast_module.optimize_generator(_small_generator('conv').eval(),
+                                       dtype='bf16')
+    # float32 is unaffected
+    fast_module.optimize_generator(_small_generator('conv').eval())

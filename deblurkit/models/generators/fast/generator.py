@@ -45,6 +45,7 @@ from .layers import (FastNorm, FusedConv, ScaledResidualBlock,
                      convert_conv_weights,
                      fold_affine_into, folded_affine, is_norm,
                      uses_image_stats)
+from .onednn import bf16_convolutions
 from .rewrite import fuse_conv_norm_act, fuse_module_tree
 from .source_contract import read_source
 from .tuning import BYTE_RATE, MAC_RATE
@@ -489,6 +490,13 @@ def optimize_generator(generator,
     if device is None:
         param = next(generator.parameters(), None)
         device = param.device if param is not None else 'cpu'
+    if dtype == torch.bfloat16 and torch.device(device).type == 'cpu' \
+            and not bf16_convolutions():
+        raise RuntimeError(
+            'bf16 on this CPU: oneDNN runs bfloat16 convolutions only on '
+            'CPUs with AVX512-BF16/AMX-BF16 (native) or AVX-512 BW/VL/DQ or '
+            'AVX-NE-CONVERT (emulated) and this one has none of them; run '
+            'in fp32')
     fast = FastFPNGenerator(generator, norm_stats, dtype, channels_last)
     fast = fast.to(device).eval()
     if compile:

@@ -173,6 +173,31 @@ def _cpu_flags():
     return None
 
 
+# CPU flags of which oneDNN needs one group to run bfloat16 convolutions at
+# all, emulated or not (its error on other CPUs: "bf16 path needs the cpu
+# support avx_ne_convert or avx512bw, avx512vl and avx512dq").
+BF16_CONVOLUTION_FLAGS = (('avx512bw', 'avx512vl', 'avx512dq'),
+                          ('avx_ne_convert', ))
+
+
+def bf16_convolutions():
+    """Whether oneDNN runs bfloat16 convolutions on this CPU at all:
+    natively (:func:`native_bf16`) or emulated (AVX-512 BW/VL/DQ or
+    AVX-NE-CONVERT, correct but slower than float32). An AVX2-only x86 CPU
+    has neither: there a bfloat16 convolution of oneDNN raises."""
+    if native_bf16():
+        return True
+    if not torch.backends.mkldnn.is_available():
+        return False
+    flags = _cpu_flags()
+    if flags is not None:
+        return any(flags.issuperset(group) for group in BF16_CONVOLUTION_FLAGS)
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def native_bf16():
     """Whether this CPU computes bfloat16 natively: oneDNN is available and
     the CPU has AVX512-BF16 or AMX-BF16 instructions (x86) or BF16 (Arm),
