@@ -466,7 +466,7 @@ def deblur_video(model,
         the pipeline's counts (:func:`run_pipeline`): ``decoded``, ``lost``
         (frames of a damaged input that could not be decoded; also warned
         about), ``skipped_packets``, ``damage``, ``seconds``,
-        ``model_seconds``.
+        ``model_seconds``, ``startup_seconds``, ``drain_seconds``.
 
     Raises:
         ValueError: A bad option or output name (before any work).

@@ -205,7 +205,11 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
     Returns:
         dict: ``frames`` (written), ``decoded``, ``lost``,
         ``skipped_packets``, ``damage`` (a sentence or None), ``scene_cuts``,
-        ``seconds`` (wall) and ``model_seconds`` (inside ``deblur``).
+        ``seconds`` (wall), ``model_seconds`` (inside ``deblur``),
+        ``startup_seconds`` (from the start to the first ``deblur`` call)
+        and ``drain_seconds`` (from the end of the last ``deblur`` call to
+        the committed output: the encoder's flush of the frames it holds
+        back for its look-ahead, the file's close and checks).
 
     Raises:
         VideoInputError: No frame could be decoded.
@@ -237,6 +241,7 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
         args=(sink, batches, stop, progress, errors, codec_nice),
         name='deblurkit-video-write', daemon=True)
     started, model_seconds, scene_cuts = time.perf_counter(), 0.0, 0
+    first_call = last_return = None
     reader.start()
     writer.start()
     try:
@@ -254,6 +259,8 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
             resets = [cuts(frame) for frame in images]
             scene_cuts += sum(resets)
             tick = time.perf_counter()
+            if first_call is None:
+                first_call = tick
             try:
                 if provider is not None:
                     provider.begin_batch(resets)
@@ -265,7 +272,8 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
                 if not source.live:
                     raise
                 break  # the batch being deblurred is dropped
-            model_seconds += time.perf_counter() - tick
+            last_return = time.perf_counter()
+            model_seconds += last_return - tick
             if stabilizer is not None:
                 outputs = stabilizer(images, outputs, resets)
             if side_by_side:
@@ -304,9 +312,11 @@ def run_pipeline(deblur, source, sink, batch_size=1, side_by_side=False,
     if damage:
         warnings.warn(f'{source.path!r} is damaged: {damage}; the output '
                       f'holds the {source.decoded} decoded frames')
+    finished = time.perf_counter()
     return dict(frames=sink.frames_in, decoded=source.decoded,
                 lost=source.lost_frames(),
                 skipped_packets=source.skipped_packets, damage=damage,
                 scene_cuts=scene_cuts,
-                seconds=time.perf_counter() - started,
-                model_seconds=model_seconds)
+                seconds=finished - started, model_seconds=model_seconds,
+                startup_seconds=(first_call or finished) - started,
+                drain_seconds=finished - (last_return or finished))

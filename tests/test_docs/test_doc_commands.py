@@ -37,6 +37,9 @@ from conftest import (REPO, write_dvd_dataset, write_gopro_dataset,
                       write_hide_dataset, write_kohler_dataset,
                       write_realblur_dataset)
 
+from deblurkit.models.generators.fast.onednn import (bf16_convolutions,
+                                                     native_bf16)
+
 #: The documents, as two readers on two machines follow them (the two
 #: run side by side): in this order, since a later document may use what an
 #: earlier one made (the fine-tuning pairs README.md trains on, the
@@ -157,6 +160,9 @@ NOT_RUN = [
     ('docs/user_guides/inference.md', r'^pip install deblurkit\[video\]',
      'installs from an index (PyAV is installed here)'),
     ('docs/benchmarks.md', r'--device cuda', 'needs a CUDA GPU'),
+    ('docs/benchmarks.md', r'^bash tools/analysis_tools/gpu_benchmarks\.sh',
+     'needs a CUDA GPU; tests/test_tools/test_gpu_benchmarks_script.py '
+     'runs it with a stand-in for Python'),
     ('docs/benchmarks.md', r'--compile',
      'torch.compile takes minutes per shape on 2 cores (not run by any '
      'test)'),
@@ -216,7 +222,7 @@ SHORTER = {
                                       '--tile', '128', '--tile-overlap',
                                       '32', '--compare-size', '96', '128'],
     'analysis_tools/video_benchmark.py': ['--size', 'SIZE', 'SIZE',
-                                          '--frames', '2'],
+                                          '--frames', '2', '--rounds', '1'],
     'dataset_converters/synthesize_blur.py': ['--num-train', '2',
                                               '--num-test', '2', '--size',
                                               '64', '64', '--workers', '1',
@@ -267,7 +273,30 @@ def not_run_reason(command):
     for doc, pattern, reason in NOT_RUN:
         if doc == command.doc and re.search(pattern, command.text):
             return reason
-    return None
+    return bf16_reason(command.words)
+
+
+#: Tools whose bfloat16 runs take --allow-emulated-bf16, and whether they
+#: still need oneDNN's bf16 convolutions with it (the inference fast path
+#: calls them directly; training's autocast falls back where oneDNN has
+#: none).
+EMULATED_BF16 = {'analysis_tools/benchmark.py': True,
+                 'analysis_tools/benchmark_train.py': False}
+
+
+def bf16_reason(words):
+    """Why a bfloat16 command cannot run on this CPU, or None."""
+    if not needs_native_bf16(words) or native_bf16():
+        return None
+    tool = tool_of(words)
+    if tool in EMULATED_BF16 and (not EMULATED_BF16[tool]
+                                  or bf16_convolutions()):
+        return None  # runs emulated (as_run adds --allow-emulated-bf16)
+    if bf16_convolutions():
+        return ('computes in bfloat16, which this CPU has no native support '
+                'for (and the tool refuses to emulate)')
+    return ('computes in bfloat16 with oneDNN, which cannot run bfloat16 '
+            'convolutions on this CPU at all')
 
 
 #: Tools that time each path in a fresh process of its own (seconds to
@@ -369,6 +398,16 @@ def has_key(config, dotted):
     return True
 
 
+def needs_native_bf16(words):
+    """Whether a CPU command computes in bfloat16 (``--dtype bf16``,
+    ``--bf16``, ``--amp``), which the tools refuse on a CPU without it."""
+    pairs = list(zip(words, words[1:]))
+    if any(a == '--device' and b.startswith('cuda') for a, b in pairs):
+        return False
+    return ('--bf16' in words or '--amp' in words or
+            ('--dtype', 'bf16') in pairs)
+
+
 def as_run(command, tmp):
     """``(argv, env)`` of a documented command here: placeholders and
     moved paths replaced, iteration counts scaled, shortening options
@@ -395,6 +434,11 @@ def as_run(command, tmp):
     else:
         size = '128' if any('inception' in w for w in words) else '64'
         words += [size if w == 'SIZE' else w for w in SHORTER.get(tool, [])]
+    if needs_native_bf16(words) and not native_bf16() and \
+            tool in EMULATED_BF16:
+        # The tools refuse bf16 where oneDNN would emulate it (slower than
+        # float32); on such a CPU the command runs with that check off.
+        words.append('--allow-emulated-bf16')
     env = dict(command.env)
     env['PYTHONPATH'] = os.pathsep.join(
         [p for p in [env.get('PYTHONPATH'), REPO] if p])

@@ -295,3 +295,41 @@ def test_decoding_and_encoding_threads_run_nicer_than_the_model(
     wanted = min(19, caller + (pipeline.CODEC_NICE if nice is None else nice))
     assert seen == {'reader': wanted, 'writer': wanted, 'model': caller}
     assert niceness() == caller  # the caller's own priority is untouched
+
+
+def test_startup_and_drain_time_what_happens_before_and_after_the_model(
+        tmp_path):
+    import time
+
+    from deblurkit.video.reader import VideoSource
+
+    class SlowStart(VideoSource):
+        backend = 'test'
+
+        def frames(self):
+            time.sleep(0.2)  # opening / decoding the first frame
+            for i in range(3):
+                self.decoded += 1
+                yield pattern(i), None
+
+    def deblur(frames):
+        time.sleep(0.3)
+        return invert(frames)
+
+    source = SlowStart('test')
+    sink = open_sink(str(tmp_path / 'seq'), source, frames=True)
+    finish = sink.finish
+
+    def slow_finish():
+        time.sleep(0.3)  # an encoder flushing its look-ahead
+        finish()
+
+    sink.finish = slow_finish
+    info = run_pipeline(deblur, source, sink, 1)
+    assert info['frames'] == 3
+    # Upper bounds: scheduling slack, but less than one model call more.
+    assert 0.2 <= info['startup_seconds'] < 0.2 + 0.25
+    assert 0.3 <= info['drain_seconds'] < 0.3 + 0.25
+    assert 0.9 <= info['model_seconds'] < 0.9 + 0.25
+    assert info['seconds'] >= (info['startup_seconds'] +
+                               info['model_seconds'] + info['drain_seconds'])

@@ -13,22 +13,26 @@ from deblurkit.fileio import atomic_write
 from deblurkit.runtime import tune_cpu_allocator
 
 
-def load_model(config, checkpoint=None, seed=0, cfg_options=None):
-    """``init_model(config, checkpoint, cfg_options=cfg_options)``; without
+def load_model(config, checkpoint=None, seed=0, cfg_options=None,
+               device='cpu'):
+    """``init_model(config, checkpoint, device, cfg_options=cfg_options)``;
+    without
     a checkpoint, the config's generator with weights seeded by ``seed``.
     The CPU allocator
     is tuned first, as ``tools/deblur.py`` runs (unless
     ``DEBLURKIT_TUNE_MALLOC=0``; see :mod:`deblurkit.runtime`)."""
     tune_cpu_allocator()
     if checkpoint:
-        return init_model(config, checkpoint, cfg_options=cfg_options)
+        return init_model(config, checkpoint, device=device,
+                          cfg_options=cfg_options)
     torch.manual_seed(seed)
-    generator = build_generator(config)
+    generator = build_generator(config, cfg_options)
     with tempfile.TemporaryDirectory() as folder:
         path = osp.join(folder, 'random.pth')
         torch.save({'state_dict': {f'generator.{k}': v for k, v in
                                    generator.state_dict().items()}}, path)
-        return init_model(config, path, cfg_options=cfg_options)
+        return init_model(config, path, device=device,
+                          cfg_options=cfg_options)
 
 
 def report(result, out=None, width=18):
