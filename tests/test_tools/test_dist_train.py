@@ -45,6 +45,8 @@ def test_dist_train_two_cpu_processes(tmp_path, tiny_gopro, monkeypatch):
         timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[
         -3000:]
+    # Every gradient has its parameter's strides (DDP's bucket views).
+    assert 'Grad strides do not match' not in result.stderr
 
     def load(rank, tag):
         return torch.load(work_dir / f'rank{rank}_{tag}.pth')

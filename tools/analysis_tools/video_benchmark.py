@@ -9,9 +9,10 @@ model alone.
 Makes an H.264 clip with an AAC track (``--frames`` frames; ``--content
 pan``, the default: a pan across a dead-leaves image, blurred along the
 motion, with sensor noise, as camera footage; ``pattern``: a smooth
-moving sine pattern, cheap to encode), then measures on the same frames, after one warm-up frame,
-``--rounds`` times in turn (model, end to end, model, ...), so that a
-change of the machine's speed during the run reaches both:
+moving sine pattern, cheap to encode), then measures on the same frames,
+after one warm-up frame, ``--rounds`` times in turn (model, end to end,
+model, ...), so that a change of the machine's speed during the run
+reaches both:
 
 - ``model``: ``deblurkit.apis.deblur_images`` on the decoded frames held in
   memory, ``--batch-size`` at a time (the model's own time, with the
@@ -27,8 +28,7 @@ grow with the video's length: ``fixed_seconds``, the time before the
 first frame reaches the model and after the last one leaves it (mostly
 the encoder's flush of the frames its look-ahead holds back);
 ``overhead_streaming`` is the overhead without it, what a long video
-approaches. ``--device cuda
---dtype fp16`` measures a GPU.
+approaches. ``--device cuda --dtype fp16`` measures a GPU.
 
 Without ``--checkpoint`` the weights are seeded random ones: the model's
 speed does not depend on them, but the encoder's does, since it encodes
@@ -37,8 +37,8 @@ head's last convolution (``zero_init_residual``), so the model does all
 its work and, through its global residual, outputs its input: the encoder
 gets footage-like frames, as from a trained model. ``--weights random``
 keeps it random: the output is the input plus strong noise, the
-encoder's worst case (several times the bits and the CPU). Measure on an idle
-machine: other processes on the cores change both figures.
+encoder's worst case (several times the bits and the CPU). Measure on an
+idle machine: other processes on the cores change both figures.
 """
 import argparse
 import os

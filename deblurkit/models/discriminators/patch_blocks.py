@@ -120,6 +120,26 @@ def downsampling_layers(in_channels, base_channels, start, stop, norm):
     return layers
 
 
+class _GradAsParam(torch.autograd.Function):
+    """Identity whose backward gives the gradient the strides of a freshly
+    allocated tensor of its shape. The matrix-product path below returns
+    the weight's gradient with another stride on its size-1 output-channel
+    dimension; autograd stores it as the parameter's ``.grad`` unchanged,
+    and DDP, whose bucket views have the parameter's strides, then warns
+    "Grad strides do not match bucket view strides" on every step."""
+
+    @staticmethod
+    def forward(ctx, weight):
+        ctx.strides = weight.stride()
+        return weight.view_as(weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if grad.stride() != ctx.strides:
+            grad = grad.clone(memory_format=torch.contiguous_format)
+        return grad
+
+
 class LogitConv2d(nn.Conv2d):
     """The last convolution of a trunk (4x4, stride 1, to one channel), with
     a CPU path that suits its shape.
@@ -147,7 +167,8 @@ class LogitConv2d(nn.Conv2d):
         out = self.out_channels
         kh, kw = self.kernel_size
         ph, pw = self.padding
-        weight = self.weight.permute(0, 2, 3, 1).reshape(out * kh * kw, c)
+        weight = _GradAsParam.apply(self.weight).permute(0, 2, 3, 1).reshape(
+            out * kh * kw, c)
         taps = torch.matmul(weight, x.reshape(n, c, h * w))
         taps = F.pad(taps.view(n, out * kh * kw, h, w), (pw, pw, ph, ph))
         taps = taps.view(n, out, kh, kw, h + 2 * ph, w + 2 * pw)

@@ -145,3 +145,23 @@ def test_logit_conv_computes_conv2d(shape):
         torch.testing.assert_close(g, w, rtol=1e-6, atol=1e-6)
     d = PatchDiscriminator(n_layers=2, base_channels=4)
     assert type(d.model[-1]) is LogitConv2d
+
+
+def test_logit_conv_weight_gradient_has_the_parameters_strides():
+    # DDP's bucket views have the parameter's strides and it warns on every
+    # step about a .grad with others (here: the stride of the size-1
+    # output-channel dimension); the gradient is stored as it arrives.
+    from deblurkit.models.discriminators.patch_blocks import LogitConv2d
+    torch.manual_seed(0)
+    conv = LogitConv2d(8, 1, 4, stride=1, padding=2)
+    arriving = []
+    conv.weight.register_hook(lambda g: arriving.append(g.stride()))
+    x = torch.randn(2, 8, 10, 10)
+    conv(x).square().sum().backward()
+    assert arriving == [conv.weight.stride()] == [(128, 16, 4, 1)]
+    assert conv.weight.grad.stride() == conv.weight.stride()
+    want = torch.autograd.grad(
+        torch.nn.functional.conv2d(x, conv.weight, conv.bias, 1,
+                                   2).square().sum(), conv.weight)[0]
+    torch.testing.assert_close(conv.weight.grad, want, rtol=1e-5,
+                               atol=1e-5)
