@@ -31,6 +31,7 @@ import numpy as np
 from deblurkit.fileio import (IMG_EXTENSIONS, atomic_output, img2tensor,
                               is_image_file, read_image_file, walk_files)
 from deblurkit.models.data_preprocessors import DeblurDataPreprocessor
+from deblurkit.models.generators.fast import onednn
 
 from .runtime import (DEFAULT_PAD_MULTIPLE, META_PAD_MULTIPLE, _check_file,
                       model_info)
@@ -60,8 +61,7 @@ def import_quantization():
 def vnni_cpu():
     """Whether this CPU has non-saturating int8 dot products
     (:data:`VNNI_CPU_FLAGS`); False where /proc/cpuinfo cannot tell."""
-    from deblurkit.models.generators.fast.onednn import _cpu_flags
-    flags = _cpu_flags()
+    flags = onednn._cpu_flags()
     return bool(flags and flags.intersection(VNNI_CPU_FLAGS))
 
 

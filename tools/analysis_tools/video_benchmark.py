@@ -43,6 +43,7 @@ idle machine: other processes on the cores change both figures.
 import argparse
 import os
 import os.path as osp
+import statistics
 import sys
 import tempfile
 import time
@@ -59,13 +60,6 @@ from deblurkit.cli import (CONFIG_HELP, HelpFormatter,  # noqa
                            config_file, tool_main)
 from deblurkit.video import pipeline  # noqa: E402
 from deblurkit.video.writer import DEFAULT_PRESET  # noqa: E402
-
-
-def median(values):
-    values = sorted(values)
-    mid = len(values) // 2
-    return (values[mid] if len(values) % 2 else
-            (values[mid - 1] + values[mid]) / 2)
 
 
 def clip_frames(frames, size, content='pan'):
@@ -219,12 +213,12 @@ def main(argv=None):
         temporal_smoothing=args.temporal_smoothing,
         temporal_mode=(args.temporal_mode
                        if args.temporal_smoothing is not None else None),
-        model_fps=args.frames / median(model_runs),
-        end_to_end_fps=args.frames / median(video_runs),
-        overhead=median(overheads),
+        model_fps=args.frames / statistics.median(model_runs),
+        end_to_end_fps=args.frames / statistics.median(video_runs),
+        overhead=statistics.median(overheads),
         overhead_rounds=[round(o, 4) for o in overheads],
-        fixed_seconds=round(median(fixed_runs), 3),
-        overhead_streaming=median(streaming),
+        fixed_seconds=round(statistics.median(fixed_runs), 3),
+        overhead_streaming=statistics.median(streaming),
         model_seconds=[round(t, 3) for t in model_runs],
         end_to_end_seconds=[round(t, 3) for t in video_runs],
         model_seconds_in_pipeline=info['model_seconds'],
