@@ -111,11 +111,16 @@ def load_vgg19_weights(features, path, source):
 
 
 # CPU capabilities (``torch.backends.cpu.get_cpu_capability()``) on which
-# ``channels_last='auto'`` runs the VGG channels-last. Measured on a 2-core
-# AMD EPYC with AVX-512 (torch 2.14, oneDNN): VGG19 to conv3_3 at 256x256,
-# forward + input gradient, 267 ms channels-last vs 300-380 ms NCHW; on a
-# 2-core AVX2 EPYC (Zen 3) channels-last was slower for these convolutions.
-CHANNELS_LAST_CPU_CAPABILITIES = ('AVX512', )
+# ``channels_last='auto'`` runs the VGG channels-last. Measured (torch 2.14,
+# oneDNN 3.12, 2 threads, the loss at 256x256: two forwards and the input
+# gradient): on a 2-core AMD EPYC with AVX-512, 267 ms channels-last vs
+# 300-380 ms NCHW; on a 2-core AVX2 EPYC (Zen 3), 0.89-0.91x the NCHW time
+# (median of 20-40 interleaved pairs), mostly the 64-channel layers at full
+# size and the max poolings (NCHW max_pool2d at 64x256x256: 15 ms, channels-
+# last 1.3 ms). An earlier single-thread 128x128 measurement on a loaded
+# AVX2 machine had found no gain; the paired 256x256 one is what 'auto'
+# follows. Other CPUs (e.g. ARM) stay NCHW: not measured.
+CHANNELS_LAST_CPU_CAPABILITIES = ('AVX512', 'AVX2')
 
 
 @LOSSES.register_module()
@@ -162,8 +167,9 @@ class PerceptualLoss(nn.Module):
             last layer used (inclusive). Default: 14 (conv3_3).
         channels_last (bool | str): Run the VGG on channels-last tensors
             (same values, up to float rounding; faster where oneDNN's
-            channels-last kernels are). ``'auto'``: on CPUs with AVX-512
-            (see :data:`CHANNELS_LAST_CPU_CAPABILITIES`), not elsewhere.
+            channels-last kernels are). ``'auto'``: on x86 CPUs with AVX2
+            or AVX-512 (see :data:`CHANNELS_LAST_CPU_CAPABILITIES`), not
+            elsewhere.
             Default: ``'auto'``.
         conv_algorithm (str): ``'direct'``: the VGG runs PyTorch's own
             convolutions. ``'winograd'``: on the CPU in float32 its 3x3

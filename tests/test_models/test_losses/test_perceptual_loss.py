@@ -202,7 +202,8 @@ def test_channels_last_vgg_gives_the_same_loss_and_gradient(monkeypatch):
     # 'auto' follows the CPU's capability.
     loss = PerceptualLoss(pretrained=False)
     for capability, layout in (('AVX512', torch.channels_last),
-                               ('AVX2', torch.contiguous_format)):
+                               ('AVX2', torch.channels_last),
+                               ('DEFAULT', torch.contiguous_format)):
         monkeypatch.setattr(torch.backends.cpu, 'get_cpu_capability',
                             lambda: capability)
         assert loss._vgg_memory_format(pred) == layout
