@@ -29,6 +29,8 @@ class DoubleScaleDiscriminator(nn.Module):
             Default: 64.
         norm (str): Shared: ``'instance'``, ``'batch'`` or ``'none'``.
             Default: ``'instance'``.
+        conv_algorithm (str): Shared: ``'auto'`` or ``'direct'`` (see
+            :class:`PatchDiscriminator`). Default: ``'auto'``.
 
     Shapes:
         - Input: ``(N, in_channels, H, W)`` images in [-1, 1].
@@ -46,10 +48,14 @@ class DoubleScaleDiscriminator(nn.Module):
                  full=dict(n_layers=5),
                  in_channels=3,
                  base_channels=64,
-                 norm='instance'):
+                 norm='instance',
+                 conv_algorithm='auto'):
         super().__init__()
         shared = dict(
-            in_channels=in_channels, base_channels=base_channels, norm=norm)
+            in_channels=in_channels,
+            base_channels=base_channels,
+            norm=norm,
+            conv_algorithm=conv_algorithm)
         for name, overrides in (('patch', patch), ('full', full)):
             if not isinstance(overrides, dict):
                 raise TypeError(

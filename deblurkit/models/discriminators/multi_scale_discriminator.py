@@ -2,7 +2,8 @@
 import torch.nn as nn
 
 from deblurkit.registry import DISCRIMINATORS
-from .patch_blocks import (check_norm, check_positive_int,
+from .patch_blocks import (check_conv_algorithm, check_norm,
+                           check_positive_int,
                            downsampling_layers, prediction_tail,
                            receptive_field)
 
@@ -37,6 +38,9 @@ class MultiScaleDiscriminator(nn.Module):
             official code builds its heads with ``'batch'`` whatever the
             configured norm (it does not pass its norm to them): set
             ``head_norm='batch'`` to reproduce that. Default: None.
+        conv_algorithm (str): How the heads' stride-1 convolutions run on
+            the CPU, ``'auto'`` or ``'direct'`` (see
+            :class:`PatchDiscriminator`). Default: ``'auto'``.
 
     Shapes:
         - Input: ``(N, in_channels, H, W)`` images in [-1, 1].
@@ -55,13 +59,15 @@ class MultiScaleDiscriminator(nn.Module):
                  base_channels=64,
                  depths=(3, 4, 5),
                  norm='instance',
-                 head_norm=None):
+                 head_norm=None,
+                 conv_algorithm='auto'):
         super().__init__()
         check_positive_int(in_channels, 'in_channels')
         check_positive_int(base_channels, 'base_channels')
         check_norm(norm)
         head_norm = norm if head_norm is None else head_norm
         check_norm(head_norm, 'head_norm')
+        check_conv_algorithm(conv_algorithm)
         depths = tuple(depths)
         for depth in depths:
             check_positive_int(depth, 'each of depths')
@@ -78,7 +84,8 @@ class MultiScaleDiscriminator(nn.Module):
                     in_channels, base_channels, previous, depth, norm)))
             self.heads.append(
                 nn.Sequential(
-                    *prediction_tail(base_channels, depth, head_norm)))
+                    *prediction_tail(base_channels, depth, head_norm,
+                                     conv_algorithm)))
             previous = depth
 
     @property

@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..layers.winograd_conv import CONV_ALGORITHMS, WinogradConv2d
+
 NORM_TYPES = ('instance', 'batch', 'none')
 KERNEL_SIZE = 4
 # The official code pads with ceil((4 - 1) / 2) = 2, one more than 'same'
@@ -23,6 +25,12 @@ def check_norm(norm, arg_name='norm'):
     if norm not in NORM_TYPES:
         raise ValueError(
             f'{arg_name} must be one of {NORM_TYPES}, got {norm!r}')
+
+
+def check_conv_algorithm(conv_algorithm):
+    if conv_algorithm not in CONV_ALGORITHMS:
+        raise ValueError(f'conv_algorithm must be one of {CONV_ALGORITHMS}, '
+                         f'got {conv_algorithm!r}')
 
 
 def check_positive_int(value, arg_name):
@@ -56,21 +64,32 @@ def build_discriminator_norm(norm, channels):
     return nn.Identity()
 
 
-def conv_norm_act(in_channels, out_channels, stride, norm):
+def conv_norm_act(in_channels,
+                  out_channels,
+                  stride,
+                  norm,
+                  conv_algorithm='auto'):
     """``[conv4x4, norm, LeakyReLU(0.2)]``.
 
     The convolution has a bias unless a batch norm follows it (the official
     ``use_bias = norm_layer == InstanceNorm2d``; with no norm at all nothing
-    would make up for a missing bias, so ``'none'`` keeps it too).
+    would make up for a missing bias, so ``'none'`` keeps it too). A
+    stride-1 one is a :class:`~deblurkit.models.layers.winograd_conv.
+    WinogradConv2d` (an ``nn.Conv2d`` with a Winograd CPU path) with
+    ``conv_algorithm``.
     """
+    conv_type, extra = nn.Conv2d, {}
+    if stride == 1:
+        conv_type, extra = WinogradConv2d, dict(conv_algorithm=conv_algorithm)
     return [
-        nn.Conv2d(
+        conv_type(
             in_channels,
             out_channels,
             KERNEL_SIZE,
             stride=stride,
             padding=PADDING,
-            bias=norm != 'batch'),
+            bias=norm != 'batch',
+            **extra),
         build_discriminator_norm(norm, out_channels),
         nn.LeakyReLU(0.2, inplace=True)
     ]
@@ -183,17 +202,20 @@ class LogitConv2d(nn.Conv2d):
         return result
 
 
-def prediction_tail(base_channels, depth, norm):
+def prediction_tail(base_channels, depth, norm, conv_algorithm='auto'):
     """The two stride-1 convolutions that end a trunk of ``depth`` blocks.
 
     ``conv4x4 -> norm -> LeakyReLU -> conv4x4 to 1 channel`` (no sigmoid:
     the losses take logits). Each convolution grows the map by one pixel.
     The last one is a :class:`LogitConv2d` (an ``nn.Conv2d`` with a faster
-    CPU path).
+    CPU path); the first a :class:`~deblurkit.models.layers.winograd_conv.
+    WinogradConv2d` with ``conv_algorithm`` (``'auto'``: Winograd on the
+    CPU where it pays; ``'direct'``: ``F.conv2d``).
     """
     channels = stage_channels(base_channels, depth)
     return conv_norm_act(
-        stage_channels(base_channels, depth - 1), channels, 1, norm) + [
+        stage_channels(base_channels, depth - 1), channels, 1, norm,
+        conv_algorithm) + [
             LogitConv2d(
                 channels, 1, KERNEL_SIZE, stride=1, padding=PADDING)
         ]

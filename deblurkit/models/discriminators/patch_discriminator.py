@@ -3,7 +3,8 @@
 import torch.nn as nn
 
 from deblurkit.registry import DISCRIMINATORS
-from .patch_blocks import (check_norm, check_positive_int,
+from .patch_blocks import (check_conv_algorithm, check_norm,
+                           check_positive_int,
                            downsampling_layers, prediction_tail,
                            receptive_field)
 
@@ -43,6 +44,13 @@ class PatchDiscriminator(nn.Module):
             ``InstanceNorm2d(affine=False, track_running_stats=True)``),
             ``'batch'`` or ``'none'``. Convolutions followed by a batch norm
             have no bias. Default: ``'instance'``.
+        conv_algorithm (str): How the stride-1 512-channel convolution is
+            computed on the CPU: ``'auto'`` (Winograd F(3x3, 4x4) in
+            float32 outside autocast, see
+            :mod:`deblurkit.models.layers.winograd_conv`; same values up
+            to float32 rounding, about 0.6x the time) or ``'direct'``
+            (``F.conv2d`` everywhere). Not in the ``state_dict``.
+            Default: ``'auto'``.
 
     Shapes:
         - Input: ``(N, in_channels, H, W)`` images in [-1, 1].
@@ -61,18 +69,20 @@ class PatchDiscriminator(nn.Module):
                  in_channels=3,
                  base_channels=64,
                  n_layers=3,
-                 norm='instance'):
+                 norm='instance',
+                 conv_algorithm='auto'):
         super().__init__()
         check_positive_int(in_channels, 'in_channels')
         check_positive_int(base_channels, 'base_channels')
         check_positive_int(n_layers, 'n_layers')
         check_norm(norm)
+        check_conv_algorithm(conv_algorithm)
         self.n_layers = n_layers
         self.norm = norm
         self.model = nn.Sequential(
             *downsampling_layers(in_channels, base_channels, 0, n_layers,
                                  norm),
-            *prediction_tail(base_channels, n_layers, norm))
+            *prediction_tail(base_channels, n_layers, norm, conv_algorithm))
 
     @property
     def receptive_fields(self):

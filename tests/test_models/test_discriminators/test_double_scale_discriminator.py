@@ -41,3 +41,38 @@ def test_shared_and_per_branch_arguments():
 def test_bad_branch_argument():
     with pytest.raises(TypeError, match='full'):
         DoubleScaleDiscriminator(full=5)
+
+
+def test_winograd_layers_match_the_direct_ones(monkeypatch):
+    # conv_algorithm='auto' (the default) builds the stride-1 4x4 layers
+    # as WinogradConv2d: same state_dict keys, same maps and gradients as
+    # 'direct' within float32 rounding.
+    from deblurkit.models.layers import winograd_conv
+    monkeypatch.setattr(winograd_conv, 'MIN_CHANNELS', 8)
+    monkeypatch.setattr(winograd_conv, 'MIN_TILES', 1)
+    torch.manual_seed(0)
+    auto = DoubleScaleDiscriminator(base_channels=8)
+    direct = DoubleScaleDiscriminator(base_channels=8, conv_algorithm='direct')
+    assert auto.state_dict().keys() == direct.state_dict().keys()
+    direct.load_state_dict(auto.state_dict())
+    winograd = [m for m in auto.modules()
+                if isinstance(m, winograd_conv.WinogradConv2d)
+                and m.conv_algorithm == 'auto']
+    # The stride-1 layer before the logit of each branch (the logit
+    # convolution, one output channel, is a layer of its own).
+    assert len(winograd) == 2
+    x = torch.randn(2, 3, 64, 64)
+    assert winograd[0].winograd_applies(torch.empty(2, 32, 9, 9))
+    outs, grads = [], []
+    for disc in (auto, direct):
+        xi = x.clone().requires_grad_()
+        out = disc(xi)
+        sum(o.square().sum() for o in out).backward()
+        outs.append(out)
+        grads.append(xi.grad)
+    for a, d in zip(*outs):
+        torch.testing.assert_close(a, d, rtol=1e-4, atol=1e-5)
+    err = (grads[0] - grads[1]).norm() / grads[1].norm()
+    assert 0 < err < 1e-5
+    with pytest.raises(ValueError, match='conv_algorithm'):
+        DoubleScaleDiscriminator(conv_algorithm='fast')

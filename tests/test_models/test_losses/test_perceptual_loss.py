@@ -31,6 +31,19 @@ def no_network(monkeypatch):
     monkeypatch.setattr(urllib.request, 'urlopen', refuse)
 
 
+def loss_and_grad(loss, pred, target):
+    """The loss and its gradient with respect to ``pred``."""
+    x = pred.clone().requires_grad_()
+    value = loss(x, target)
+    value.backward()
+    return value.detach(), x.grad
+
+
+def noisy_pair():
+    target = torch.rand(2, 3, 24, 20) * 2 - 1
+    return (target + 0.3 * torch.randn_like(target)).clamp(-1, 1), target
+
+
 @pytest.mark.parametrize('pixel_space', ['imagenet', 'unit'])
 def test_equals_the_hand_formula_for_every_image_of_the_batch(pixel_space):
     torch.manual_seed(0)
@@ -78,7 +91,10 @@ def test_released_pixel_term_is_the_unit_one_over_std_squared():
 def test_vgg_is_torchvision_vgg19_up_to_conv3_3():
     vgg = PerceptualLoss(pretrained=False).vgg
     reference = torchvision_features()[:15]
-    assert [type(m) for m in vgg] == [type(m) for m in reference]
+    # The same layers (the convolutions are WinogradConv2d, nn.Conv2d
+    # subclasses with the same parameters).
+    assert len(vgg) == len(reference)
+    assert all(isinstance(m, type(r)) for m, r in zip(vgg, reference))
     assert isinstance(vgg[14], torch.nn.Conv2d) and vgg[14].out_channels == 256
     assert {k: v.shape for k, v in vgg.state_dict().items()} == {
         k: v.shape for k, v in reference.state_dict().items()}
@@ -223,14 +239,8 @@ def test_winograd_vgg_matches_the_direct_one(monkeypatch):
     direct = PerceptualLoss(pretrained=False, channels_last=False)
     wino = PerceptualLoss(pretrained=False, conv_algorithm='winograd')
     wino.vgg.load_state_dict(direct.vgg.state_dict())
-    target = torch.rand(2, 3, 24, 20) * 2 - 1
-    pred = (target + 0.3 * torch.randn_like(target)).clamp(-1, 1)
-    results = []
-    for loss in (direct, wino):
-        x = pred.clone().requires_grad_()
-        value = loss(x, target)
-        value.backward()
-        results.append((value.detach(), x.grad))
+    pred, target = noisy_pair()
+    results = [loss_and_grad(loss, pred, target) for loss in (direct, wino)]
     assert len(calls) == 2 * 7  # conv1_1 .. conv3_3, pred and target
     (want, want_grad), (got, got_grad) = results
     torch.testing.assert_close(got, want, rtol=1e-5, atol=0)
@@ -245,3 +255,30 @@ def test_winograd_vgg_matches_the_direct_one(monkeypatch):
 def test_bad_conv_algorithm_is_refused():
     with pytest.raises(ValueError, match='conv_algorithm must be one of'):
         PerceptualLoss(pretrained=False, conv_algorithm='fft')
+
+
+def test_auto_vgg_runs_winograd_and_matches_the_direct_one(monkeypatch):
+    # The default 'auto': VGG's convolutions with 128+ channels in and
+    # out run Winograd F(4x4, 3x3); same loss and generator
+    # gradient as the direct VGG within float32 rounding.
+    from deblurkit.models.layers import winograd_conv
+    calls = []
+    real = winograd_conv.winograd_conv2d_forward
+    monkeypatch.setattr(winograd_conv, 'winograd_conv2d_forward',
+                        lambda *a: calls.append(a[0].shape[1]) or real(*a))
+    monkeypatch.setattr(winograd_conv, 'MIN_TILES', 1)
+    torch.manual_seed(0)
+    direct = PerceptualLoss(pretrained=False, conv_algorithm='direct')
+    auto = PerceptualLoss(pretrained=False)
+    auto.vgg.load_state_dict(direct.vgg.state_dict())
+    pred, target = noisy_pair()
+    results = [loss_and_grad(loss, pred, target) for loss in (direct, auto)]
+    # Forward of conv2_2 .. conv3_3 (inputs of 128, 128, 256, 256
+    # channels) for pred and for target, then the input gradients of the
+    # pred's ones (output gradients of 256, 256, 256, 128 channels);
+    # conv1_1 .. conv2_1 (64 channels in or out) run the direct kernel.
+    assert calls == [128, 128, 256, 256] * 2 + [256, 256, 256, 128]
+    (want, want_grad), (got, got_grad) = results
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=0)
+    err = (got_grad - want_grad).norm() / want_grad.norm()
+    assert 0 < err < 2e-5
