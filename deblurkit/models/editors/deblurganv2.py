@@ -1,10 +1,12 @@
 """DeblurGAN-v2 as an mmengine model: a relativistic conditional GAN."""
+import contextlib
 import logging
 import math
 
 import torch
+from mmengine.dist import get_world_size
 from mmengine.logging import MessageHub, print_log
-from mmengine.model import BaseModel
+from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.optim import AmpOptimWrapper
 from torch.func import functional_call
 
@@ -36,7 +38,10 @@ class DeblurGANv2(BaseModel):
     only for parameters that require grad when it wraps the model, so a
     backbone frozen that way would, once unfrozen, train without its
     gradients being averaged across replicas. The optimizer never sees a
-    backbone gradient during warm-up.
+    backbone gradient during warm-up. In a single process (no DDP) the
+    backbone's parameters stop requiring grad just for the generator's
+    forward, so nothing is computed for them at all, as in the official
+    code; under DDP their gradients are computed and dropped.
 
     Restart at the end of warm-up (``restart_optimizer_after_warmup``): the
     official ``train.py`` builds a fresh Adam for the whole generator when
@@ -143,6 +148,28 @@ class DeblurGANv2(BaseModel):
         return self.backbone is not None and \
             self.current_iter() < self.warmup_iters
 
+    @contextlib.contextmanager
+    def _backbone_without_graph(self):
+        """During warm-up, unless the generator is wrapped for distributed
+        training: the backbone's parameters stop requiring grad for the
+        generator's forward, so that autograd records nothing for the
+        backbone and the backward stops at its output, as in the official
+        code (whose frozen encoder has ``requires_grad=False``), instead of
+        computing gradients that are then dropped. Under DDP the gradients
+        are computed and dropped (see the class docstring)."""
+        if not self.backbone_frozen() or is_model_wrapper(
+                self.generator) or get_world_size() > 1:
+            yield
+            return
+        params = [p for p in self.backbone.parameters() if p.requires_grad]
+        for param in params:
+            param.requires_grad_(False)
+        try:
+            yield
+        finally:
+            for param in params:
+                param.requires_grad_(True)
+
     def _check_finite(self, name, value):
         """Stop training on a NaN or infinite loss, before any update."""
         if not torch.isfinite(value).all():
@@ -187,7 +214,8 @@ class DeblurGANv2(BaseModel):
                              'must carry gt_img')
         log_vars = {}
         optim_g = optim_wrapper['generator']
-        with optim_g.optim_context(self.generator):
+        with optim_g.optim_context(self.generator), \
+                self._backbone_without_graph():
             fake = self.generator(blur)
         check_generator_output(self.generator, blur, fake)
 

@@ -127,6 +127,21 @@ def test_backbone_is_frozen_for_the_warmup_only():
     assert changed(backbone0, model.generator.backbone) == set(backbone0)
 
 
+def test_warmup_computes_no_backbone_gradient_outside_ddp():
+    # Outside DDP the frozen backbone gets no graph (as in the official
+    # code), so autograd computes no gradient for it at all.
+    model = small_model(warmup_iters=1)
+    wrappers = optim_wrappers(model)
+    calls = []
+    first = next(model.generator.backbone.parameters())
+    first.register_hook(lambda grad: calls.append(model.current_iter()))
+    model.train_step(batch(seed=1), wrappers)
+    assert calls == []
+    assert all(p.requires_grad for p in model.generator.parameters())
+    model.train_step(batch(seed=2), wrappers)
+    assert len(calls) == 1
+
+
 def test_content_only_training_without_discriminator():
     model = small_model(discriminator=False)
     wrappers = optim_wrappers(model)
