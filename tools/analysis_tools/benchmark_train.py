@@ -236,6 +236,10 @@ def reference_spec(args, cfg, model, pairs, work):
         device=args.device,
         threads=torch.get_num_threads(),
         lr=optimizer.get('lr', 1e-4),
+        # Iterations from now on with the backbone frozen (the official
+        # warm-up freezes the encoder too, no gradient at all).
+        frozen_iters=max(0, model.warmup_iters - model.current_iter())
+        if model.backbone is not None else 0,
         adv_lambda=cfg.model.get('adv_lambda', 0.001))
 
 
@@ -288,6 +292,9 @@ def run_benchmark(args):
 def _measure(args, cfg, device, model, optim_wrapper, loader, reference):
     batches = iter(loader)
     load_before = _load()
+    frozen_iters = min(args.warmup + args.iters,
+                       max(0, model.warmup_iters - model.current_iter())
+                       if model.backbone is not None else 0)
     first = None
     for i in range(args.warmup):
         data_s, step_s, _ = timed_iteration(model, optim_wrapper, batches,
@@ -328,6 +335,9 @@ def _measure(args, cfg, device, model, optim_wrapper, loader, reference):
         worker_niceness=getattr(loader.worker_init_fn, 'niceness', 0)
         if loader.num_workers else None,
         amp=_amp_name(args, device),
+        # Of the untimed + timed iterations, those in the model's warm-up
+        # (backbone frozen; the reference freezes its encoder for as many).
+        backbone_frozen_iters=frozen_iters,
         first_iteration_s=first,
         **_split(data, steps, args.batch_size),
         peak_memory_mb=memory.mb(),
@@ -361,6 +371,15 @@ def _amp_name(args, device):
     return 'float16 AMP' if device.type == 'cuda' else 'bfloat16 autocast'
 
 
+def _phase(r):
+    frozen, total = r.get('backbone_frozen_iters', 0), r['warmup'] + r['iters']
+    if frozen == 0:
+        return 'whole generator trained (after warm-up)'
+    if frozen >= total:
+        return 'backbone frozen (warm-up) in every iteration'
+    return f'backbone frozen (warm-up) in the first {frozen} of {total}'
+
+
 def format_results(r):
     """The results as readable text."""
 
@@ -384,7 +403,7 @@ def format_results(r):
         f"({r['device_name']}, {r['threads']} threads); precision "
         f"{r['amp'] or 'float32'}; allocator {r['allocator']}",
         f"{r['iters']} timed iterations after {r['warmup']} warm-up "
-        f"(first: {r['first_iteration_s']:.3f} s)",
+        f"(first: {r['first_iteration_s']:.3f} s); " + _phase(r),
         line('deblurkit', r),
     ]
     if 'reference' in r:

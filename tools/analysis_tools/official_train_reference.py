@@ -15,6 +15,10 @@ deblurkit's ``train_step``:
 - the official ``PerceptualLoss.get_loss``: [-1, 1] -> [0, 1], ImageNet
   normalisation *in place* (here of every image of the batch), VGG19 to
   conv3_3 on both images, ``0.006 * MSE(features) + 0.5 * MSE(pixels)``;
+- the official warm-up: while deblurkit's model is in its warm-up (the
+  spec's ``frozen_iters``), the encoder's parameters do not require grad
+  (the official ``freeze()``) and the generator's Adam holds the rest; then
+  ``unfreeze()`` and a fresh Adam for the whole generator;
 - one discriminator step (``backward(retain_graph=True)``, as the official
   trainer) then one generator step, Adam for both;
 - data: a ``torch.utils.data.DataLoader`` over the same image files, read
@@ -271,9 +275,13 @@ class OfficialTrainIteration:
         self.criterionG = PerceptualLoss(vgg, self.device)
         self.patch_loss = RelativisticDiscLossLS()
         self.full_loss = RelativisticDiscLossLS()
-        self.optimizer_G = torch.optim.Adam(
-            [p for p in self.netG.parameters() if p.requires_grad],
-            lr=spec['lr'])
+        # The official warm-up: the encoder's parameters stop requiring
+        # grad (its ``freeze()``), the generator's Adam takes the others;
+        # at the end of warm-up ``unfreeze()`` and a fresh Adam for all.
+        # Mirrors the phase deblurkit's model is in (``frozen_iters``).
+        self.frozen_left = spec.get('frozen_iters', 0)
+        self.lr = spec['lr']
+        self._set_encoder_frozen(self.frozen_left > 0)
         self.optimizer_D = torch.optim.Adam(
             list(self.patch.parameters()) + list(self.full.parameters()),
             lr=spec['lr'])
@@ -298,6 +306,15 @@ class OfficialTrainIteration:
             self.batches = iter(self.loader)
             return next(self.batches)
 
+    def _set_encoder_frozen(self, frozen):
+        backbone = getattr(self.netG, 'backbone', None)
+        if backbone is not None:
+            for param in backbone.parameters():
+                param.requires_grad_(not frozen)
+        self.optimizer_G = torch.optim.Adam(
+            [p for p in self.netG.parameters() if p.requires_grad],
+            lr=self.lr)
+
     def _sync(self):
         if self.device.type == 'cuda':
             torch.cuda.synchronize(self.device)
@@ -315,6 +332,10 @@ class OfficialTrainIteration:
         if not self.started:
             self.memory.start()
             self.started = True
+        if self.frozen_left == 0 and not all(
+                p.requires_grad for p in self.netG.parameters()):
+            self._set_encoder_frozen(False)
+        self.frozen_left = max(0, self.frozen_left - 1)
         self._sync()
         start = time.perf_counter()
         data = self._next_batch()
