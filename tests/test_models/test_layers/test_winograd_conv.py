@@ -75,6 +75,22 @@ def test_forward_and_gradients_match_a_float64_convolution(
     assert rel(conv.bias.grad, ref.bias.grad) < 1e-5
 
 
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_weight_gradient_when_channels_equal_tiles(small_thresholds,
+                                                   channels_last):
+    # 4 input channels and 2 x 2 tiles of 4 x 4: the kept input transform
+    # is square, so its layout must come from the input, not its shape.
+    torch.manual_seed(3)
+    conv = WinogradConv2d(4, 6, 3, padding=1, bias=False)
+    x = torch.randn(1, 4, 8, 8)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    conv(x).square().sum().backward()
+    weight = conv.weight.detach().double().requires_grad_()
+    F.conv2d(x.double(), weight, padding=1).square().sum().backward()
+    assert rel(conv.weight.grad, weight.grad) < 1e-5
+
+
 def test_forward_function_without_bias_on_a_view(small_thresholds):
     torch.manual_seed(1)
     weight = torch.randn(7, 4, 3, 3)
