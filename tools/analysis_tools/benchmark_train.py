@@ -215,6 +215,13 @@ def _split(data, steps, batch_size):
     )
 
 
+def frozen_iters_left(model):
+    """Iterations from now on with the model's backbone frozen."""
+    if model.backbone is None:
+        return 0
+    return max(0, model.warmup_iters - model.current_iter())
+
+
 def reference_spec(args, cfg, model, pairs, work):
     """What :class:`OfficialTrainIteration` builds: the same weights."""
     state = osp.join(work, 'reference_state.pth')
@@ -236,10 +243,8 @@ def reference_spec(args, cfg, model, pairs, work):
         device=args.device,
         threads=torch.get_num_threads(),
         lr=optimizer.get('lr', 1e-4),
-        # Iterations from now on with the backbone frozen (the official
-        # warm-up freezes the encoder too, no gradient at all).
-        frozen_iters=max(0, model.warmup_iters - model.current_iter())
-        if model.backbone is not None else 0,
+        # The official warm-up freezes the encoder too, no gradient at all.
+        frozen_iters=frozen_iters_left(model),
         adv_lambda=cfg.model.get('adv_lambda', 0.001))
 
 
@@ -292,9 +297,7 @@ def run_benchmark(args):
 def _measure(args, cfg, device, model, optim_wrapper, loader, reference):
     batches = iter(loader)
     load_before = _load()
-    frozen_iters = min(args.warmup + args.iters,
-                       max(0, model.warmup_iters - model.current_iter())
-                       if model.backbone is not None else 0)
+    frozen_iters = min(args.warmup + args.iters, frozen_iters_left(model))
     first = None
     for i in range(args.warmup):
         data_s, step_s, _ = timed_iteration(model, optim_wrapper, batches,
@@ -372,7 +375,8 @@ def _amp_name(args, device):
 
 
 def _phase(r):
-    frozen, total = r.get('backbone_frozen_iters', 0), r['warmup'] + r['iters']
+    frozen = r.get('backbone_frozen_iters', 0)
+    total = r['warmup'] + r['iters']
     if frozen == 0:
         return 'whole generator trained (after warm-up)'
     if frozen >= total:

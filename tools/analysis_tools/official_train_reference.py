@@ -279,9 +279,10 @@ class OfficialTrainIteration:
         # grad (its ``freeze()``), the generator's Adam takes the others;
         # at the end of warm-up ``unfreeze()`` and a fresh Adam for all.
         # Mirrors the phase deblurkit's model is in (``frozen_iters``).
-        self.frozen_left = spec.get('frozen_iters', 0)
+        self.unfreeze_at = spec.get('frozen_iters', 0)
+        self.iteration = 0
         self.lr = spec['lr']
-        self._set_encoder_frozen(self.frozen_left > 0)
+        self._set_encoder_frozen(self.unfreeze_at > 0)
         self.optimizer_D = torch.optim.Adam(
             list(self.patch.parameters()) + list(self.full.parameters()),
             lr=spec['lr'])
@@ -332,10 +333,9 @@ class OfficialTrainIteration:
         if not self.started:
             self.memory.start()
             self.started = True
-        if self.frozen_left == 0 and not all(
-                p.requires_grad for p in self.netG.parameters()):
+        if self.iteration == self.unfreeze_at > 0:
             self._set_encoder_frozen(False)
-        self.frozen_left = max(0, self.frozen_left - 1)
+        self.iteration += 1
         self._sync()
         start = time.perf_counter()
         data = self._next_batch()

@@ -2,8 +2,8 @@
 import torch.nn as nn
 
 from deblurkit.registry import DISCRIMINATORS
-from .patch_blocks import (check_conv_algorithm, check_norm,
-                           check_positive_int,
+from ..layers.winograd_conv import check_conv_algorithm
+from .patch_blocks import (check_norm, check_positive_int,
                            downsampling_layers, prediction_tail,
                            receptive_field)
 

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..layers.winograd_conv import CONV_ALGORITHMS, WinogradConv2d
+from ..layers.winograd_conv import WinogradConv2d
 
 NORM_TYPES = ('instance', 'batch', 'none')
 KERNEL_SIZE = 4
@@ -25,12 +25,6 @@ def check_norm(norm, arg_name='norm'):
     if norm not in NORM_TYPES:
         raise ValueError(
             f'{arg_name} must be one of {NORM_TYPES}, got {norm!r}')
-
-
-def check_conv_algorithm(conv_algorithm):
-    if conv_algorithm not in CONV_ALGORITHMS:
-        raise ValueError(f'conv_algorithm must be one of {CONV_ALGORITHMS}, '
-                         f'got {conv_algorithm!r}')
 
 
 def check_positive_int(value, arg_name):

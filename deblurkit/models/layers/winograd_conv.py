@@ -69,6 +69,14 @@ MIN_TILES = 32
 CONV_ALGORITHMS = ('auto', 'direct')
 
 
+def check_conv_algorithm(conv_algorithm):
+    """Raise a ValueError naming the values unless ``conv_algorithm`` is
+    one of :data:`CONV_ALGORITHMS`."""
+    if conv_algorithm not in CONV_ALGORITHMS:
+        raise ValueError(f'conv_algorithm must be one of {CONV_ALGORITHMS}, '
+                         f'got {conv_algorithm!r}')
+
+
 @functools.lru_cache(maxsize=None)
 def winograd_matrices(m, r):
     """``(A^T, G, B^T)`` of Winograd F(m, r), float64: ``m x a``, ``a x r``
@@ -309,11 +317,17 @@ class WinogradConv2d(nn.Conv2d):
 
     def __init__(self, *args, conv_algorithm='auto', **kwargs):
         super().__init__(*args, **kwargs)
-        if conv_algorithm not in CONV_ALGORITHMS:
-            raise ValueError(f'conv_algorithm must be one of '
-                             f'{CONV_ALGORITHMS}, got {conv_algorithm!r}')
+        check_conv_algorithm(conv_algorithm)
         self.conv_algorithm = conv_algorithm
+        self._clear_transforms()
+
+    def _clear_transforms(self):
+        # A copy of the weight the transforms were made from, the
+        # transforms (forward and rotated, kept as buffers to reuse) and
+        # which of them are up to date with that copy.
+        self._weight_seen = None
         self._transforms = {}
+        self._fresh = set()
 
     @property
     def winograd_tile(self):
@@ -351,21 +365,22 @@ class WinogradConv2d(nn.Conv2d):
         optimizers (``Adam(fused=True)``) update parameters in place
         without moving it.
         """
-        cached = self._transforms.get(rotated)
         source = weight.detach()
-        if cached is not None:
-            seen, value = cached
-            if seen.shape == source.shape and seen.dtype == source.dtype \
-                    and seen.device == source.device:
-                if torch.equal(seen, source):
-                    return value
-                # Changed in place (an optimizer step): both buffers reused.
-                seen.copy_(source)
-                return _kernel_transform(source, self.winograd_tile, rotated,
-                                         out=value)
-        value = _kernel_transform(source, self.winograd_tile, rotated)
-        self._transforms[rotated] = (source.clone(), value)
-        return value
+        seen = self._weight_seen
+        if seen is None or seen.shape != source.shape or \
+                seen.dtype != source.dtype or seen.device != source.device:
+            self._clear_transforms()
+            self._weight_seen = source.clone()
+        elif not torch.equal(seen, source):
+            # Changed in place (an optimizer step): the buffers are reused.
+            seen.copy_(source)
+            self._fresh.clear()
+        if rotated not in self._fresh:
+            self._transforms[rotated] = _kernel_transform(
+                source, self.winograd_tile, rotated,
+                out=self._transforms.get(rotated))
+            self._fresh.add(rotated)
+        return self._transforms[rotated]
 
     def forward(self, x):
         if not self.winograd_applies(x):
@@ -373,13 +388,12 @@ class WinogradConv2d(nn.Conv2d):
         return _WinogradConv2dFunction.apply(x, self.weight, self.bias, self)
 
     def _apply(self, fn, recurse=True):
-        self._transforms = {}
+        self._clear_transforms()
         return super()._apply(fn, recurse)
 
     def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
-        state['_transforms'] = {}
+        state = dict(super().__getstate__())
+        state.update(_weight_seen=None, _transforms={}, _fresh=set())
         return state
 
     def extra_repr(self):
