@@ -22,7 +22,7 @@ from .dead_leaves import dead_leaves_image
 from .degradations import add_sensor_noise, jpeg_compress
 from .errors import SynthesisError
 from .kernel import random_blur_kernel, trajectory_to_kernel
-from .pair import BLUR_MODELS, BlurSettings, synthesize_pair
+from .pair import BLUR_MODELS, BlurSettings, soften_by_lens, synthesize_pair
 from .sources import DeadLeavesSource, ImageFolderSource
 from .trajectory import (MotionTrajectory, random_motion_path,
                          random_trajectory, sample_blur_length)
@@ -35,6 +35,6 @@ __all__ = [
     'blur_with_kernel', 'dead_leaves_image', 'jpeg_compress',
     'linear_to_srgb', 'list_complete_pairs', 'random_blur_kernel',
     'random_motion_path', 'random_trajectory', 'sample_blur_length',
-    'srgb_to_linear', 'synthesize_pair', 'trajectory_to_kernel',
-    'write_blur_dataset'
+    'soften_by_lens', 'srgb_to_linear', 'synthesize_pair',
+    'trajectory_to_kernel', 'write_blur_dataset'
 ]

@@ -130,7 +130,7 @@ def _write_pair(task):
     # stored as its sharp twin.
     sharp = np.round(np.clip(sharp, 0, 1) * 255).astype(np.uint8)
     blurred, toned = synthesize_pair(sharp, rng, _JOB['settings'])
-    if _JOB['settings'].tone > 0:  # the tone curve changed the target too
+    if _JOB['settings'].changes_sharp:  # tone curve or lens: new target
         sharp = np.round(np.clip(toned, 0, 1) * 255).astype(np.uint8)
     sharp_path, blur_path = pair_paths(_JOB['out_dir'], split, index,
                                        _JOB['per_sequence'])

@@ -7,6 +7,7 @@ shared by the Python API, the dataset writer, the command-line tool and the
 from dataclasses import asdict, dataclass
 from typing import Optional
 
+import cv2
 import numpy as np
 
 from .blur import as_float_image, blur_by_frame_averaging, blur_with_kernel
@@ -15,7 +16,7 @@ from .degradations import add_sensor_noise, jpeg_compress
 from .kernel import random_blur_kernel
 from .trajectory import random_trajectory
 
-__all__ = ['BLUR_MODELS', 'BlurSettings', 'synthesize_pair']
+__all__ = ['BLUR_MODELS', 'BlurSettings', 'soften_by_lens', 'synthesize_pair']
 
 #: ``'gopro'``: frame averaging along a camera trajectory (translation and
 #: rotation); ``'kernel'``: convolution with a random-trajectory kernel;
@@ -67,6 +68,15 @@ class BlurSettings:
             the sharp and the blurred image alike before the sRGB encoding
             (cameras' tone curves differ from the plain sRGB curve); 0 for
             none. Defaults to 0.
+        lens_sigma (float): Largest standard deviation, in pixels, of a
+            Gaussian lens point-spread function applied in linear light to
+            the sharp scene before the camera moves; each pair draws its
+            own from ``[0, lens_sigma]``, and the sharp image of the pair
+            is the softened one. A photograph is never sharper than its
+            lens and demosaicing allow, while procedural images have
+            pixel-crisp edges: without it a model learns to sharpen soft
+            photographs beyond what their camera could record. 0 (the
+            default) for sharp images that are photographs already.
     """
 
     blur: str = 'mixed'
@@ -82,6 +92,7 @@ class BlurSettings:
     random_centre: bool = False
     linear_noise: bool = False
     tone: float = 0.0
+    lens_sigma: float = 0.0
 
     def __post_init__(self):
         if self.blur not in BLUR_MODELS:
@@ -97,15 +108,23 @@ class BlurSettings:
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f'{name} must be in [0, 1], got '
                                  f'{getattr(self, name)}.')
-        if self.noise < 0 or self.max_rotation_px < 0 or self.tone < 0:
-            raise ValueError('noise, max_rotation_px and tone must be >= 0, '
-                             f'got noise={self.noise}, '
-                             f'max_rotation_px={self.max_rotation_px}, '
-                             f'tone={self.tone}.')
+        if self.noise < 0 or self.max_rotation_px < 0 or self.tone < 0 \
+                or self.lens_sigma < 0:
+            raise ValueError(
+                'noise, max_rotation_px, tone and lens_sigma must be >= 0, '
+                f'got noise={self.noise}, '
+                f'max_rotation_px={self.max_rotation_px}, '
+                f'tone={self.tone}, lens_sigma={self.lens_sigma}.')
         if self.jpeg_quality is not None and \
                 not 1 <= self.jpeg_quality <= 95:
             raise ValueError('jpeg_quality must be None or in [1, 95], got '
                              f'{self.jpeg_quality}.')
+
+    @property
+    def changes_sharp(self):
+        """Whether :func:`synthesize_pair` returns a sharp image that
+        differs from its input (tone curve or lens softness)."""
+        return self.tone > 0 or self.lens_sigma > 0
 
     def to_dict(self):
         """The settings as a plain dict (for a manifest or a config)."""
@@ -127,6 +146,17 @@ def _linear_sensor_noise(linear, rng, level, shot_share):
     return add_sensor_noise(linear, rng, read_sigma=read, shot_sigma=shot)
 
 
+def soften_by_lens(sharp, sigma):
+    """``sharp`` (float sRGB in [0, 1]) through a Gaussian point-spread
+    function of ``sigma`` pixels, in linear light (mirrored borders)."""
+    if sigma <= 0:
+        return sharp
+    linear = cv2.GaussianBlur(
+        srgb_to_linear(sharp), (0, 0), sigma,
+        borderType=cv2.BORDER_REFLECT_101)
+    return np.clip(linear_to_srgb(linear), 0, 1).astype(np.float32)
+
+
 def synthesize_pair(sharp, rng, settings=None):
     """Blur a sharp image into a training pair.
 
@@ -142,10 +172,13 @@ def synthesize_pair(sharp, rng, settings=None):
     Returns:
         tuple[np.ndarray, np.ndarray]: ``(blurred, sharp)``, both
         ``H x W x 3`` float32 in [0, 1]; ``sharp`` is the input as float
-        (through the tone curve when ``settings.tone`` > 0).
+        (softened by the lens when ``settings.lens_sigma`` > 0, through the
+        tone curve when ``settings.tone`` > 0).
     """
     settings = settings or BlurSettings()
     sharp = as_float_image(sharp, 'sharp')
+    if settings.lens_sigma > 0:
+        sharp = soften_by_lens(sharp, rng.uniform(0, settings.lens_sigma))
     model = settings.blur
     if model == 'mixed':
         model = 'gopro' if rng.random() < settings.gopro_share else 'kernel'

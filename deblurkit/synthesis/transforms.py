@@ -38,8 +38,8 @@ class SynthesizeMotionBlur(BaseTransform):
 
     Added keys: ``img_key``, same shape and dtype.
 
-    Modified keys: ``gt_key``, when ``tone`` > 0 (the tone curve applies to
-    the target as well).
+    Modified keys: ``gt_key``, when ``tone`` or ``lens_sigma`` > 0 (the tone
+    curve and the lens softness apply to the target as well).
 
     Args:
         gt_key (str): Key of the sharp image. Defaults to ``'gt'``.
@@ -52,8 +52,8 @@ class SynthesizeMotionBlur(BaseTransform):
             (``'gopro'``, ``'kernel'`` or ``'mixed'``), ``gopro_share``,
             ``min_length``, ``max_length``, ``max_rotation_px``, ``noise``,
             ``noise_prob``, ``jpeg_quality``, ``jpeg_prob``,
-            ``random_centre``, ``linear_noise``, ``tone``; the defaults
-            are :class:`BlurSettings`'s.
+            ``random_centre``, ``linear_noise``, ``tone``, ``lens_sigma``;
+            the defaults are :class:`BlurSettings`'s.
     """
 
     def __init__(self,
@@ -101,7 +101,7 @@ class SynthesizeMotionBlur(BaseTransform):
             sharp = sharp[..., ::-1]
         blurred, toned = synthesize_pair(sharp, self.rng, self.settings)
         outputs = [(self.img_key, blurred)]
-        if self.settings.tone > 0:  # the tone curve changes the target too
+        if self.settings.changes_sharp:  # tone curve / lens: a new target
             outputs.append((self.gt_key, toned))
         for key, img in outputs:
             if self.channel_order == 'bgr':

@@ -121,3 +121,44 @@ def test_tone_curve_changes_both_images_alike():
     assert max(np.abs(changes)) > 0.01
     with pytest.raises(ValueError, match='tone'):
         BlurSettings(tone=-1)
+
+
+def test_lens_softness_changes_both_images_alike_in_linear_light():
+    sharp = dead_leaves_image((48, 48), np.random.default_rng(0))
+    settings = BlurSettings(**STILL, max_rotation_px=0.0, lens_sigma=1.5)
+    assert settings.changes_sharp and not BlurSettings().changes_sharp
+    blurred, soft = synthesize_pair(sharp, np.random.default_rng(3), settings)
+    # No motion, no noise: the input is the softened target.
+    assert np.abs(blurred - soft).max() < 2e-3
+
+    def detail(img):
+        return float(np.abs(np.diff(img, axis=1)).mean())
+
+    # The sigma is drawn per pair from [0, lens_sigma]: the amount varies
+    # from nearly nothing to a clear softening.
+    details = [
+        detail(
+            synthesize_pair(sharp, np.random.default_rng(seed),
+                            settings)[1]) for seed in range(8)
+    ]
+    assert min(details) < 0.7 * detail(sharp)
+    assert max(details) > 0.9 * detail(sharp)
+
+
+def test_soften_by_lens_blurs_light_not_srgb_values():
+    from deblurkit.synthesis import (linear_to_srgb, soften_by_lens,
+                                     srgb_to_linear)
+    # A black | white edge: in linear light the softened edge's middle is
+    # half the white's light, i.e. sRGB 0.735, not 0.5.
+    edge = np.zeros((9, 40, 3), np.float32)
+    edge[:, 20:] = 1.0
+    soft = soften_by_lens(edge, 2.0)
+    middle = (soft[4, 19] + soft[4, 20]) / 2
+    np.testing.assert_allclose(srgb_to_linear(middle), 0.5, atol=0.03)
+    assert soft[4, 19, 0] > 0.45  # an sRGB average would be about 0.37
+    np.testing.assert_array_equal(soften_by_lens(edge, 0.0), edge)
+    flat = np.full((16, 16, 3), 0.3, np.float32)
+    np.testing.assert_allclose(soften_by_lens(flat, 1.0), flat, atol=1e-5)
+    assert linear_to_srgb(np.float32(0.5)) > 0.7
+    with pytest.raises(ValueError, match='lens_sigma'):
+        BlurSettings(lens_sigma=-0.5)

@@ -113,13 +113,13 @@ def test_camera_model_flags_reach_the_settings_and_manifest(cli, capsys,
                      '--num-test', 1, '--size', 24, 24, '--random-centre',
                      '--linear-noise', '--tone', 0.2, '--max-rotation', 5,
                      '--leaf-power', 2.2, 2.9, '--surface-grain', 0.5,
-                     '--still-prob', 0.25)
+                     '--still-prob', 0.25, '--lens-sigma', 0.8)
     assert code == 0
     manifest = json.loads((out / 'synthesis.json').read_text())
     settings = manifest['settings']
     assert settings['random_centre'] and settings['linear_noise']
     assert settings['tone'] == 0.2 and settings['max_rotation_px'] == 5
-    assert settings['still_prob'] == 0.25
+    assert settings['still_prob'] == 0.25 and settings['lens_sigma'] == 0.8
     assert manifest['dead_leaves'] == dict(power=[2.2, 2.9],
                                            surface_prob=0.5)
     code, _, err = run(cli, capsys, '--out', tmp_path / 'bad',
@@ -130,4 +130,8 @@ def test_camera_model_flags_reach_the_settings_and_manifest(cli, capsys,
     code, _, err = run(cli, capsys, '--out', tmp_path / 'bad', '--num-train',
                        1, '--num-test', 0, '--still-prob', 1.5)
     assert code == 2 and 'still_prob' in err
+    assert not (tmp_path / 'bad').exists()
+    code, _, err = run(cli, capsys, '--out', tmp_path / 'bad', '--num-train',
+                       1, '--num-test', 0, '--lens-sigma', -1)
+    assert code == 2 and 'lens_sigma' in err and err.count('\n') == 1
     assert not (tmp_path / 'bad').exists()

@@ -57,3 +57,14 @@ def test_errors_and_repr():
         SynthesizeMotionBlur(blur='gaussian')
     with pytest.raises(TypeError, match='max_len'):
         SynthesizeMotionBlur(max_len=3)
+
+
+def test_lens_softness_replaces_the_target(sharp):
+    results = SynthesizeMotionBlur(seed=0, lens_sigma=2.0, min_length=5)(
+        dict(gt=sharp.copy()))
+    # the target is the softened scene: less detail than the input, more
+    # than the motion-blurred image
+    gt, img = results['gt'], results['img']
+    assert gt.shape == sharp.shape and gt.dtype == np.float32
+    assert laplacian_energy(img) < laplacian_energy(gt) < \
+        laplacian_energy(sharp)

@@ -114,6 +114,11 @@ def build_parser():
         '--tone', type=float, default=0.0,
         help='random tone curve x**g on both images, |log g| up to this')
     parser.add_argument(
+        '--lens-sigma', type=float, default=0.0,
+        help='soften each sharp image by a Gaussian lens blur of a sigma '
+        'drawn up to this many pixels (both images of the pair; for '
+        'procedural images, which are sharper than any photograph)')
+    parser.add_argument(
         '--leaf-power', type=float, nargs=2, metavar=('LOW', 'HIGH'),
         help='range of the dead-leaves size exponent (default 2.6 3.2; '
         'lower gives larger regions)')
@@ -167,7 +172,8 @@ def main(argv=None):
             max_rotation_px=args.max_rotation,
             random_centre=args.random_centre,
             linear_noise=args.linear_noise,
-            tone=args.tone)
+            tone=args.tone,
+            lens_sigma=args.lens_sigma)
         if not 0 <= args.surface_grain <= 1:
             raise ValueError('--surface-grain must be in [0, 1], got '
                              f'{args.surface_grain}.')
