@@ -4,12 +4,12 @@ from .composite_loss import CompositeLoss
 from .fft_loss import FFTLoss
 from .gan_loss import LSGANLoss, VanillaGANLoss
 from .perceptual_loss import PerceptualLoss
-from .pixel_loss import CharbonnierLoss, L1Loss, MSELoss
+from .pixel_loss import CharbonnierLoss, L1Loss, MSELoss, PSNRLoss
 from .relativistic_gan_loss import RaGANLoss, RaGANLSLoss
 from .wgan_gp_loss import WGANGPLoss
 
 __all__ = [
     'BaseAdversarialLoss', 'BaseContentLoss', 'CompositeLoss', 'FFTLoss',
     'LSGANLoss', 'VanillaGANLoss', 'PerceptualLoss', 'CharbonnierLoss',
-    'L1Loss', 'MSELoss', 'RaGANLoss', 'RaGANLSLoss', 'WGANGPLoss'
+    'L1Loss', 'MSELoss', 'PSNRLoss', 'RaGANLoss', 'RaGANLSLoss', 'WGANGPLoss'
 ]

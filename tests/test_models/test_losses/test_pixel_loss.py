@@ -1,7 +1,9 @@
 import pytest
 import torch
 
-from deblurkit.models.losses import CharbonnierLoss, L1Loss, MSELoss
+import math
+
+from deblurkit.models.losses import CharbonnierLoss, L1Loss, MSELoss, PSNRLoss
 from deblurkit.registry import LOSSES
 
 PRED = torch.tensor([0.5, -0.5, 1.0, 0.0]).view(1, 1, 2, 2)
@@ -36,3 +38,27 @@ def test_shape_mismatch_is_an_error():
 def test_bad_eps():
     with pytest.raises(ValueError, match='eps'):
         CharbonnierLoss(eps=0)
+
+
+def test_psnr_loss_is_minus_the_mean_per_image_psnr():
+    # image 0: differences 0.5, -1, 2, 0 on [-1, 1] -> MSE 5.25 / 16 on
+    # [0, 1]; image 1: all differences 0.2 -> MSE 0.01.
+    pred = torch.cat([PRED, TARGET + 0.2])
+    target = torch.cat([TARGET, TARGET])
+    psnr = [10 * math.log10(1 / (5.25 / 16)), 10 * math.log10(1 / 0.01)]
+    loss = PSNRLoss(eps=1e-12)
+    assert loss(pred, target).item() == pytest.approx(-sum(psnr) / 2,
+                                                      rel=1e-5)
+    # per image, not over the batch: the batch MSE would give another value
+    batch_mse = (5.25 / 16 + 0.01) / 2
+    assert loss(pred, target).item() != pytest.approx(
+        10 * math.log10(batch_mse), rel=1e-3)
+    assert PSNRLoss(loss_weight=0.5, eps=1e-12)(
+        pred, target).item() == pytest.approx(-sum(psnr) / 4, rel=1e-5)
+
+
+def test_psnr_loss_of_a_perfect_image_is_finite():
+    x = torch.rand(1, 3, 4, 4)
+    assert PSNRLoss()(x, x).item() == pytest.approx(-80.0)
+    with pytest.raises(ValueError, match='eps'):
+        PSNRLoss(eps=0.0)
