@@ -174,6 +174,7 @@ def shipped_checkpoint_gains(checkpoint, num=4, size=128):
     """PSNR gains of ``checkpoint`` (demo config) on freshly synthesised
     demo-like pairs with 4-10 px of camera shake (seeds no split uses)."""
     from deblurkit.apis import deblur_image, init_model
+    from deblurkit.evaluation import calculate_psnr
     from deblurkit.synthesis import (BlurSettings, dead_leaves_image,
                                      synthesize_pair)
     model = init_model(demo.DEMO_CONFIG, checkpoint)
@@ -183,20 +184,16 @@ def shipped_checkpoint_gains(checkpoint, num=4, size=128):
     def to_uint8(img):
         return np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
 
-    def psnr(a, b):
-        mse = np.mean((a.astype(np.float64) - b.astype(np.float64))**2)
-        return 10 * np.log10(255.0**2 / mse)
-
     gains = []
     for seed in range(num):
         rng = np.random.default_rng(9000 + seed)
         sharp = dead_leaves_image((size, size), rng,
-                                  power=demo.DEMO_DEAD_LEAVES['power'],
-                                  surface_prob=0.6)
+                                  **demo.DEMO_DEAD_LEAVES)
         blurred, target = synthesize_pair(sharp, rng, settings)
         blurred, target = to_uint8(blurred), to_uint8(target)
         out = deblur_image(model, np.ascontiguousarray(blurred[..., ::-1]))
-        gains.append(psnr(out[..., ::-1], target) - psnr(blurred, target))
+        gains.append(calculate_psnr(out[..., ::-1], target) -
+                     calculate_psnr(blurred, target))
     return gains
 
 
