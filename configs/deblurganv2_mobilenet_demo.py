@@ -53,7 +53,12 @@
 # - what else the probes tried (600 iterations, against +0.81 dB): Adam
 #   2e-3 +0.82, 5e-4 +0.72, 3e-3 +0.56; 64x64 crops in batches of 16
 #   +0.84, 128x128 in batches of 4 +0.57; a 2x wider FPN/head +0.85 at
-#   1.7x the time: none gained more than 0.04 dB at the same cost.
+#   1.7x the time: none gained more than 0.04 dB at the same cost;
+# - training channels-last on AVX-512 CPUs (model.channels_last='auto'):
+#   the same computation, a 1.2-1.4x faster iteration there. The time it
+#   frees is given back, not spent on more iterations: 4000 instead of
+#   3000 (one run, the same data) read +0.51 dB on the test split either
+#   way and +0.72 (worst +0.25) against +0.79 (+0.23) on five photographs.
 # The generator (MobileNetV2 -> FPN -> head with global residual) is the
 # paper's; for the GAN training see the other mobilenet configs.
 _base_ = [
@@ -75,7 +80,8 @@ model = dict(
     discriminator=None,
     adv_loss=None,
     content_loss=dict(_delete_=True, type='L1Loss', loss_weight=1.0),
-    warmup_iters=0)
+    warmup_iters=0,
+    channels_last='auto')
 
 train_pipeline = [
     dict(type='LoadPairedImages', keys=['img', 'gt']),

@@ -21,6 +21,23 @@ def unwrap(module):
     return getattr(module, 'module', module)
 
 
+#: CPU capabilities (``torch.backends.cpu.get_cpu_capability()``) on which
+#: ``channels_last='auto'`` trains channels-last (see DeblurGANv2).
+CHANNELS_LAST_TRAINING_CPUS = ('AVX512', )
+
+
+def resolve_channels_last(value):
+    """``DeblurGANv2(channels_last=...)`` as a bool."""
+    if value not in (True, False, 'auto'):
+        raise ValueError("model.channels_last must be True, False or "
+                         f"'auto', got {value!r}")
+    if value == 'auto':
+        return (not torch.cuda.is_available()
+                and torch.backends.cpu.get_cpu_capability()
+                in CHANNELS_LAST_TRAINING_CPUS)
+    return value
+
+
 @MODELS.register_module()
 class DeblurGANv2(BaseModel):
     """DeblurGAN-v2 (Kupyn et al., ICCV 2019).
@@ -87,6 +104,16 @@ class DeblurGANv2(BaseModel):
         restart_optimizer_after_warmup (bool): Clear the generator's
             optimizer state at the end of warm-up, as the official code
             does (see above). Default: False.
+        channels_last (bool | str): Keep the generator's and
+            discriminator's weights and each training batch in channels-last
+            memory format: the same computation in another layout (equal up
+            to float rounding), which oneDNN's CPU convolutions run faster
+            on some CPUs. ``'auto'``: channels-last when no CUDA device is
+            present and the CPU has AVX-512 (the demo generator's training
+            iteration 1.2-1.4x faster on a 2-core AVX-512 EPYC; on an AVX2
+            EPYC the GoPro recipe's generator was 1.016x slower, so those
+            stay NCHW). Default False: the official code's layout, and a
+            generator that calls ``.view`` on its activations would fail.
         data_preprocessor (dict): Defaults to ``DeblurDataPreprocessor``.
     """
 
@@ -98,6 +125,7 @@ class DeblurGANv2(BaseModel):
                  adv_lambda=0.001,
                  warmup_iters=0,
                  restart_optimizer_after_warmup=False,
+                 channels_last=False,
                  data_preprocessor=dict(type='DeblurDataPreprocessor'),
                  init_cfg=None):
         # Built from our registry, so no default scope is needed.
@@ -122,6 +150,14 @@ class DeblurGANv2(BaseModel):
         self.adv_lambda = adv_lambda
         self.warmup_iters = warmup_iters
         self.restart_optimizer_after_warmup = restart_optimizer_after_warmup
+        self.channels_last = resolve_channels_last(channels_last)
+        if self.channels_last:
+            # Here, before any DDP wrapper or optimizer sees the weights;
+            # parameters keep their identity anyway (a checkpoint loaded
+            # into them keeps the layout).
+            self.generator.to(memory_format=torch.channels_last)
+            if self.discriminator is not None:
+                self.discriminator.to(memory_format=torch.channels_last)
         if warmup_iters > 0 and self.backbone is None:
             print_log(
                 f'model.warmup_iters={warmup_iters} freezes the generator\'s '
@@ -212,6 +248,9 @@ class DeblurGANv2(BaseModel):
         if sharp is None:
             raise ValueError('training needs sharp images: every data sample '
                              'must carry gt_img')
+        if self.channels_last:
+            blur = blur.contiguous(memory_format=torch.channels_last)
+            sharp = sharp.contiguous(memory_format=torch.channels_last)
         log_vars = {}
         optim_g = optim_wrapper['generator']
         with optim_g.optim_context(self.generator), \
