@@ -34,6 +34,22 @@ def build_part(registry, cfg, what):
     return registry.build(cfg)
 
 
+def padded_input(generator, x, name='FPNGenerator'):
+    """``x`` checked and padded to ``generator.pad_multiple`` (bottom/right,
+    ``generator.pad_mode``; None refuses sizes that are not multiples)."""
+    if x.dim() != 4:
+        raise ValueError(
+            f'{name} expects an (N, C, H, W) tensor, got shape '
+            f'{tuple(x.shape)}')
+    h, w = x.shape[-2:]
+    multiple = generator.pad_multiple
+    if generator.pad_mode is None and (h % multiple or w % multiple):
+        raise ValueError(
+            f'input size {h}x{w} is not a multiple of {multiple}; pad it '
+            "or build the generator with pad_mode='reflect'")
+    return pad_to_multiple(x, multiple, generator.pad_mode)
+
+
 @MODELS.register_module()
 class FPNGenerator(GeneratorNormStats, nn.Module):
     """DeblurGAN-v2 generator.
@@ -137,17 +153,8 @@ class FPNGenerator(GeneratorNormStats, nn.Module):
                 f'{expected}')
 
     def forward(self, x):
-        if x.dim() != 4:
-            raise ValueError(
-                f'FPNGenerator expects an (N, C, H, W) tensor, got shape '
-                f'{tuple(x.shape)}')
+        padded = padded_input(self, x)
         h, w = x.shape[-2:]
-        multiple = self.pad_multiple
-        if self.pad_mode is None and (h % multiple or w % multiple):
-            raise ValueError(
-                f'input size {h}x{w} is not a multiple of {multiple}; pad it '
-                "or build the generator with pad_mode='reflect'")
-        padded = pad_to_multiple(x, multiple, self.pad_mode)
         feats = self.backbone(padded)
         self._check_features(feats, padded.shape[-2:])
         residual = self.head(self.neck(feats))

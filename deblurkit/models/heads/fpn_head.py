@@ -70,6 +70,13 @@ class FPNHead(nn.Module):
             nn.init.zeros_(last.bias)
 
     def forward(self, maps):
+        return self.final(self.features(maps))
+
+    def features(self, maps):
+        """The input-sized features ``final`` turns into the residual.
+
+        ``smooth2``'s output, upsampled x2 (nearest): ``(N, C // 2, H, W)``.
+        """
         map0, map1, map2, map3, map4 = maps
         size = map1.shape[-2:]
         branches = [
@@ -81,5 +88,4 @@ class FPNHead(nn.Module):
         x = self.smooth(torch.cat(branches, dim=1))
         x = F.interpolate(x, scale_factor=2, mode='nearest')
         x = self.smooth2(x + map0)
-        x = F.interpolate(x, scale_factor=2, mode='nearest')
-        return self.final(x)
+        return F.interpolate(x, scale_factor=2, mode='nearest')
