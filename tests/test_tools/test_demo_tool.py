@@ -199,9 +199,9 @@ def shipped_checkpoint_gains(checkpoint, num=4, size=128):
 
 def test_the_shipped_checkpoint_deblurs_fresh_synthetic_pairs(repo_root):
     # The weights in checkpoints/ are the long-trained ones and load into
-    # the demo config: on four pairs it never saw they gain 1.89 dB on
-    # average, at least 0.86 (checkpoints/README.md's run); a 3000-iteration
-    # `make demo` model of the same recipe gains 0.93, at least 0.32, the
+    # the demo config: on four pairs it never saw they gain 1.65 dB on
+    # average, at least 0.98 (checkpoints/README.md's run); a 2200-iteration
+    # `make demo` model of the same recipe gains 1.10, at least 0.48, the
     # untrained one 0.
     gains = shipped_checkpoint_gains(demo.SHIPPED_CHECKPOINT)
     assert np.mean(gains) > 1.4 and min(gains) > 0.6
