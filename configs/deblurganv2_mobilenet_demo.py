@@ -93,8 +93,9 @@
 #   --frame-shape 160 160 --batch-size 8 --iters 20 --pairs 16, two
 #   alternating runs each: 0.133 / 0.120 s against 0.109 / 0.105 s with
 #   --cfg-options model.generator.type=FPNGenerator), so it trains 2200
-#   iterations instead of 3000 in the same time or less. One run per seed of the data, a 2-vCPU Intel
-#   Xeon, against the paper's generator at 3000 iterations (test split;
+#   iterations instead of 3000 in the same time or less. One run per seed
+#   of the data, a 2-vCPU Intel Xeon, against the paper's generator at
+#   3000 iterations (test split;
 #   five photographs at the default, longer, light and barely-there blur,
 #   mean (worst) dB): seed 0 +0.50 against +0.50; +0.60 (+0.31) against
 #   +0.63 (+0.28), +0.54 (+0.20) / +0.51 (+0.17), +0.39 (+0.06) / +0.30

@@ -15,8 +15,7 @@ class FullResFPNGenerator(FPNGenerator):
     convolution on features upsampled x2 by nearest neighbour (constant on
     each 2x2 block), so the residual is one linear filter of half-resolution
     features and cannot follow the image's edges to the pixel. This
-    generator adds, before
-    ``final``::
+    generator adds, before ``final``::
 
         x_full = relu(refine_stem(input))                 # 3 -> R, 3x3
         f = relu(refine_mix(cat(head.features(...), x_full)))  # C/2+R -> C/2
@@ -48,10 +47,11 @@ class FullResFPNGenerator(FPNGenerator):
 
     def __init__(self, *args, refine_channels=16, refine_kernel=3, **kwargs):
         super().__init__(*args, **kwargs)
-        if int(refine_channels) < 1:
+        r, k = int(refine_channels), int(refine_kernel)
+        if r < 1:
             raise ValueError(f'refine_channels must be a positive int, got '
                              f'{refine_channels!r}')
-        if int(refine_kernel) < 1 or int(refine_kernel) % 2 == 0:
+        if k < 1 or k % 2 == 0:
             raise ValueError(f'refine_kernel must be a positive odd int, got '
                              f'{refine_kernel!r}')
         final = getattr(self.head, 'final', None)
@@ -64,7 +64,6 @@ class FullResFPNGenerator(FPNGenerator):
         # The residual is added to the input: as many channels as final's.
         in_channels = final.out_channels
         channels = final.in_channels
-        r, k = int(refine_channels), int(refine_kernel)
         self.refine_stem = nn.Sequential(
             nn.Conv2d(in_channels, r, 3, padding=1), nn.ReLU())
         self.refine_mix = nn.Sequential(
